@@ -1,0 +1,294 @@
+import { z } from "zod";
+import { cidrContains, cidrsOverlap, parseCidr } from "../network/cidr";
+import { MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
+import { AWS_REGIONS, suggestRegion } from "./regions";
+
+/**
+ * The config file's schema: shapes, formats, defaults and every rule that can be checked
+ * without AWS. `z.toJSONSchema` turns it into `egress.config.schema.json` for editors.
+ */
+
+/** VPC Lattice names (resource gateways, resource configurations): Terraform checks only the length. */
+export const LATTICE_NAME = /^(?!-)(?!.*-$)(?!.*--)[a-z0-9-]{3,40}$/;
+const LATTICE_NAME_MAX = 40;
+const LATTICE_RULE = "3-40 characters of a-z, 0-9 and '-', no leading, trailing or double hyphen (VPC Lattice name rule)";
+
+/** AWS VPC and subnet CIDR blocks: /16 to /28. */
+const AWS_PREFIX_MIN = 16;
+const AWS_PREFIX_MAX = 28;
+
+const awsCidr = (what: string) =>
+  z
+    .string()
+    .meta({ description: `${what} (IPv4, /${AWS_PREFIX_MIN} to /${AWS_PREFIX_MAX})`, examples: ["10.0.0.0/16"] })
+    .superRefine((value, ctx) => {
+      const net = parseCidr(value);
+      if (typeof net === "string") ctx.addIssue({ code: "custom", message: net });
+      else if (net.prefix < AWS_PREFIX_MIN || net.prefix > AWS_PREFIX_MAX) {
+        ctx.addIssue({ code: "custom", message: `"${value}" is a /${net.prefix}; AWS allows /${AWS_PREFIX_MIN} to /${AWS_PREFIX_MAX} for ${what}s` });
+      }
+    });
+
+const region = z
+  .string()
+  .meta({ description: "AWS Region name", examples: ["ap-northeast-1"] })
+  .superRefine((value, ctx) => {
+    if (AWS_REGIONS.includes(value)) return;
+    const hint = suggestRegion(value);
+    ctx.addIssue({ code: "custom", message: `"${value}" is not an AWS Region${hint ? ` (did you mean "${hint}"?)` : ""}` });
+  });
+
+const accountId = z
+  .string({ error: "must be a quoted string of 12 digits (unquoted, YAML reads a number and drops leading zeros)" })
+  .regex(/^\d{12}$/, "must be exactly 12 digits")
+  .meta({ description: "AWS account ID, quoted", examples: ["123456789012"] });
+
+const availabilityZones = z
+  .array(z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d+[a-z]$/, "is not an Availability Zone name like ap-northeast-1a"))
+  .meta({ description: "Availability Zone names; at least 2. Default: the first azCount zones of the Region, looked up at plan time" });
+
+const azCount = z
+  .number()
+  .int()
+  .min(2, "must be at least 2: the hub and every spoke span two or more Availability Zones")
+  .max(MAX_AZS, `must be at most ${MAX_AZS}`)
+  .meta({ description: "Number of Availability Zones when availabilityZones is not listed" });
+
+const port = z
+  .number()
+  .int("must be a whole number")
+  .min(1024, "must be 1024-65535 (no privileged ports)")
+  .max(65535, "must be 1024-65535");
+
+const latticeName = z.string().regex(LATTICE_NAME, `must be ${LATTICE_RULE}`);
+
+const s3BucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit")
+  .refine((b) => !b.includes(".."), "must not contain '..'")
+  .refine((b) => !/^\d+\.\d+\.\d+\.\d+$/.test(b), "must not look like an IP address")
+  .refine((b) => !b.startsWith("xn--") && !b.endsWith("-s3alias") && !b.endsWith("--ol-s3"), "uses a prefix or suffix S3 reserves");
+
+const stateSchema = z
+  .strictObject({
+    bucket: s3BucketName.meta({ description: "S3 bucket holding every stack's Terraform state" }),
+    region: region.optional().meta({ description: "Region of the state bucket. Default: hub.region" }),
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, "must be S3 key segments separated by '/', without leading or trailing '/'")
+      .default("egresslink")
+      .meta({ description: "State keys are <keyPrefix>/<stack>.tfstate" }),
+    create: z.boolean().default(true).meta({ description: "Create the bucket in the egress-state stack; false when the bucket already exists" }),
+  })
+  .meta({ description: "Where Terraform state lives" });
+
+const hubSchema = z
+  .strictObject({
+    region: region.meta({ description: "Region of the hub; spokes live in the same Region" }),
+    accountId: accountId.optional().meta({ description: "Hub account; required when any spoke names an accountId" }),
+    cidr: awsCidr("VPC CIDR"),
+    availabilityZones: availabilityZones.optional(),
+    azCount: azCount.optional(),
+    natGateways: z.enum(["single", "per-az"]).default("single").meta({ description: "One NAT gateway, or one per AZ (no cross-AZ dependency)" }),
+    subnets: z
+      .strictObject({
+        private: z.array(awsCidr("subnet CIDR")).optional().meta({ description: "One per AZ. Default: carved from the VPC CIDR" }),
+        public: z.array(awsCidr("subnet CIDR")).optional().meta({ description: "One per AZ. Default: carved from the VPC CIDR" }),
+      })
+      .default({}),
+    proxy: z
+      .strictObject({
+        instanceType: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "is not an EC2 instance type like t4g.small")
+          .default("t4g.small")
+          .meta({ description: "EC2 instance type; Graviton (arm64) types get the arm64 AMI" }),
+        rootVolumeGiB: z.number().int().min(8, "must be at least 8 (the Amazon Linux 2023 AMI size)").max(1024).default(16),
+      })
+      .default({ instanceType: "t4g.small", rootVolumeGiB: 16 }),
+    resourceGateway: z
+      .strictObject({
+        ipv4AddressesPerEni: z
+          .number()
+          .int()
+          .min(1)
+          .max(62)
+          .default(16)
+          .meta({ description: "Addresses per gateway ENI (bounds concurrent connections; fixed at creation)" }),
+      })
+      .default({ ipv4AddressesPerEni: 16 }),
+  })
+  .superRefine((hub, ctx) => {
+    const zones = checkZones(hub, hub.region, ctx);
+    const subnets = [
+      ...checkSubnets(hub.cidr, hub.subnets.private, zones, ["subnets", "private"], MAX_PRIVATE_CARVE_PREFIX, ctx),
+      ...checkSubnets(hub.cidr, hub.subnets.public, zones, ["subnets", "public"], MAX_PUBLIC_CARVE_PREFIX, ctx),
+    ];
+    checkNoOverlap(subnets, ctx);
+  });
+
+const spokeSchema = z
+  .strictObject({
+    port: port.meta({ description: "The spoke's proxy port on the hub, unique per spoke" }),
+    accountId: accountId.optional().meta({ description: "Account of the spoke VPC. Default: the hub's account" }),
+    cidr: awsCidr("VPC CIDR").optional().meta({ description: "CIDR of a new spoke VPC (set this, or vpcId + subnetIds)" }),
+    availabilityZones: availabilityZones.optional(),
+    azCount: azCount.optional(),
+    subnets: z.array(awsCidr("subnet CIDR")).optional().meta({ description: "Private subnets of a new VPC, one per AZ. Default: carved" }),
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "is not a VPC ID like vpc-0123456789abcdef0").optional().meta({ description: "An existing VPC" }),
+    subnetIds: z
+      .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet ID like subnet-0123456789abcdef0"))
+      .optional()
+      .meta({ description: "Subnets of the existing VPC for the endpoint, in distinct AZs; at least 2" }),
+  })
+  .superRefine((spoke, ctx) => {
+    const newVpcKeys = (["cidr", "availabilityZones", "azCount", "subnets"] as const).filter((k) => spoke[k] !== undefined);
+    if (spoke.vpcId !== undefined) {
+      for (const key of newVpcKeys) ctx.addIssue({ code: "custom", path: [key], message: "only applies to a new VPC; this spoke uses vpcId" });
+      if (!spoke.subnetIds) ctx.addIssue({ code: "custom", path: ["subnetIds"], message: "is required with vpcId" });
+      else if (new Set(spoke.subnetIds).size < 2) {
+        ctx.addIssue({ code: "custom", path: ["subnetIds"], message: "needs at least 2 distinct subnets (one per AZ)" });
+      }
+      return;
+    }
+    if (spoke.subnetIds !== undefined) ctx.addIssue({ code: "custom", path: ["subnetIds"], message: "only applies with vpcId" });
+    if (spoke.cidr === undefined) {
+      ctx.addIssue({ code: "custom", path: [], message: "needs either cidr (a new VPC) or vpcId + subnetIds (an existing VPC)" });
+      return;
+    }
+    const zones = checkZones(spoke, undefined, ctx);
+    checkNoOverlap(checkSubnets(spoke.cidr, spoke.subnets, zones, ["subnets"], MAX_PRIVATE_CARVE_PREFIX, ctx), ctx);
+  });
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: "Path of this JSON Schema, for editors" }),
+    name: z
+      .string()
+      .regex(/^(?!-)(?!.*-$)(?!.*--)[a-z0-9-]{3,20}$/, "must be 3-20 characters of a-z, 0-9 and '-', no leading, trailing or double hyphen")
+      .default("egress")
+      .meta({ description: "Prefix of AWS resource names" }),
+    tags: z.record(z.string(), z.string()).default({}).meta({ description: "Tags on every resource (provider default_tags)" }),
+    state: stateSchema,
+    hub: hubSchema,
+    spokes: z.record(latticeName, spokeSchema).default({}).meta({ description: "Project VPCs keyed by name; the name becomes part of Terraform addresses" }),
+  });
+
+/** The config file as written (before defaults). */
+export type EgressConfigInput = z.input<typeof configSchema>;
+/** The config after schema defaults. */
+export type ParsedConfig = z.output<typeof configSchema>;
+
+type Path = (string | number)[];
+type Ctx = z.RefinementCtx;
+
+/**
+ * Rules spanning sections of the config. Zod skips object-level rules once any nested field
+ * fails, so these run on the raw input, beside the schema, and guard every value they read.
+ */
+export function crossFieldIssues(input: unknown): { path: Path; message: string }[] {
+  const issues: { path: Path; message: string }[] = [];
+  const root = asRecord(input);
+  const spokes = asRecord(root?.spokes);
+  if (!root || !spokes) return issues;
+  const name = typeof root.name === "string" ? root.name : "egress";
+  const hub = asRecord(root.hub);
+  const portOwners = new Map<number, string>();
+  for (const [spokeName, raw] of Object.entries(spokes)) {
+    const spoke = asRecord(raw);
+    if (!spoke) continue;
+    if (typeof spoke.port === "number") {
+      const owner = portOwners.get(spoke.port);
+      if (owner) issues.push({ path: ["spokes", spokeName, "port"], message: `${spoke.port} is already the port of spoke "${owner}"` });
+      else portOwners.set(spoke.port, spokeName);
+    }
+    const configName = `${name}-${spokeName}`;
+    if (configName.length > LATTICE_NAME_MAX) {
+      issues.push({
+        path: ["spokes", spokeName],
+        message: `the resource configuration name "${configName}" would be ${configName.length} characters; VPC Lattice allows ${LATTICE_NAME_MAX} (shorten the spoke name or the top-level name)`,
+      });
+    }
+    if (typeof spoke.accountId === "string" && hub && hub.accountId === undefined && !issues.some((i) => i.path.join(".") === "hub.accountId")) {
+      issues.push({ path: ["hub", "accountId"], message: `is required when a spoke names an accountId (spokes.${spokeName}.accountId), to tell same-account spokes from shared ones` });
+    }
+    const hubRegion = hub && typeof hub.region === "string" && AWS_REGIONS.includes(hub.region) ? hub.region : undefined;
+    if (hubRegion && Array.isArray(spoke.availabilityZones)) {
+      spoke.availabilityZones.forEach((az, i) => {
+        if (typeof az === "string" && !isZoneOf(az, hubRegion)) {
+          issues.push({ path: ["spokes", spokeName, "availabilityZones", i], message: `"${az}" is not in the hub's Region ${hubRegion} (spokes live in the hub's Region)` });
+        }
+      });
+    }
+  }
+  return issues;
+}
+
+interface ZoneFields {
+  readonly availabilityZones?: string[];
+  readonly azCount?: number;
+}
+
+/** Checks the AZ fields of a VPC section; returns how many AZs it spans. */
+function checkZones(fields: ZoneFields, regionName: string | undefined, ctx: Ctx): number {
+  const { availabilityZones: zones, azCount: count } = fields;
+  if (!zones) return count ?? 2;
+  if (count !== undefined && count !== zones.length) {
+    ctx.addIssue({ code: "custom", path: ["azCount"], message: `is ${count} but availabilityZones lists ${zones.length}; set one of them` });
+  }
+  if (zones.length < 2) ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: "must list at least 2 Availability Zones" });
+  if (zones.length > MAX_AZS) ctx.addIssue({ code: "custom", path: ["availabilityZones"], message: `must list at most ${MAX_AZS}` });
+  zones.forEach((az, i) => {
+    if (zones.indexOf(az) !== i) ctx.addIssue({ code: "custom", path: ["availabilityZones", i], message: `"${az}" is listed twice` });
+    if (regionName && AWS_REGIONS.includes(regionName) && !isZoneOf(az, regionName)) {
+      ctx.addIssue({ code: "custom", path: ["availabilityZones", i], message: `"${az}" is not in Region ${regionName}` });
+    }
+  });
+  return zones.length;
+}
+
+/** Checks listed subnets against the VPC, or that the VPC can be carved; returns the listed ones with their paths. */
+function checkSubnets(
+  vpcCidr: string,
+  subnets: string[] | undefined,
+  zoneCount: number,
+  path: Path,
+  maxCarvePrefix: number,
+  ctx: Ctx,
+): { cidr: string; path: Path }[] {
+  // Field checks do not stop this object-level rule: skip values they already reported.
+  const vpc = parseCidr(vpcCidr);
+  if (typeof vpc === "string") return [];
+  if (!subnets) {
+    if (vpc.prefix > maxCarvePrefix) {
+      ctx.addIssue({ code: "custom", path, message: `must be listed: the VPC ${vpcCidr} is smaller than /${maxCarvePrefix}, too small to carve subnets automatically` });
+    }
+    return [];
+  }
+  if (subnets.length !== zoneCount) {
+    ctx.addIssue({ code: "custom", path, message: `lists ${subnets.length} subnets for ${zoneCount} Availability Zones; give one per AZ` });
+  }
+  return subnets.flatMap((cidr, i) => {
+    if (typeof parseCidr(cidr) === "string") return [];
+    if (!cidrContains(vpcCidr, cidr)) {
+      ctx.addIssue({ code: "custom", path: [...path, i], message: `"${cidr}" is not inside the VPC CIDR ${vpcCidr}` });
+      return [];
+    }
+    return [{ cidr, path: [...path, i] }];
+  });
+}
+
+function checkNoOverlap(subnets: { cidr: string; path: Path }[], ctx: Ctx): void {
+  subnets.forEach((a, i) => {
+    const clash = subnets.slice(0, i).find((b) => cidrsOverlap(a.cidr, b.cidr));
+    if (clash) ctx.addIssue({ code: "custom", path: a.path, message: `"${a.cidr}" overlaps ${clash.path.join(".")} (${clash.cidr})` });
+  });
+}
+
+function isZoneOf(az: string, regionName: string): boolean {
+  return az.length === regionName.length + 1 && az.startsWith(regionName);
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
