@@ -1,0 +1,36 @@
+import { App } from "cdktf";
+import type { EgressConfig } from "../config/model";
+import { HubStack } from "../hub/stack";
+import { SpokeStack } from "../spoke/stack";
+import { StateStack } from "../state/stack";
+
+export interface EgressStacks {
+  /** Absent when the config names an existing state bucket. */
+  readonly state?: StateStack;
+  readonly hub: HubStack;
+  /** In spoke-name order. */
+  readonly spokes: readonly SpokeStack[];
+}
+
+/**
+ * Adds every stack the config describes to `app`. Dependencies follow the deploy order
+ * (state bucket, then hub, then spokes), so `cdktf deploy '*'` runs them in turn.
+ */
+export function buildStacks(app: App, config: EgressConfig): EgressStacks {
+  const state = config.state.create ? new StateStack(app, config) : undefined;
+  const hub = new HubStack(app, config);
+  if (state) hub.addDependency(state);
+  const spokes = config.spokes.map((spoke) => {
+    const stack = new SpokeStack(app, config, spoke);
+    stack.addDependency(hub);
+    return stack;
+  });
+  return { state, hub, spokes };
+}
+
+/** A new cdktf App writing to `outdir`, holding the config's stacks. */
+export function buildApp(config: EgressConfig, outdir: string): App {
+  const app = new App({ outdir, stackTraces: false });
+  buildStacks(app, config);
+  return app;
+}

@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { EgressConfig } from "../config/model";
+
+/** What one synthesized stack holds. */
+export interface StackSummary {
+  readonly name: string;
+  readonly resources: number;
+  readonly dataSources: number;
+  /** Stacks that must be deployed first. */
+  readonly dependencies: readonly string[];
+  /** 1 = deploy first; stacks with the same step can be deployed in parallel. */
+  readonly step: number;
+}
+
+interface Manifest {
+  readonly stacks: Record<string, { readonly synthesizedStackPath: string; readonly dependencies: string[] }>;
+}
+
+interface TerraformJson {
+  readonly resource?: Record<string, Record<string, unknown>>;
+  readonly data?: Record<string, Record<string, unknown>>;
+}
+
+/** Reads the synthesized stacks in `outdir` (cdktf's manifest.json and each cdk.tf.json). */
+export function summarizeStacks(outdir: string): StackSummary[] {
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
+  const count = (blocks: TerraformJson["resource"]) => Object.values(blocks ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+  const steps = deploySteps(Object.fromEntries(Object.entries(manifest.stacks).map(([name, s]) => [name, s.dependencies])));
+  return Object.entries(manifest.stacks)
+    .map(([name, stack]) => {
+      const tf = JSON.parse(readFileSync(join(outdir, stack.synthesizedStackPath), "utf8")) as TerraformJson;
+      return { name, resources: count(tf.resource), dataSources: count(tf.data), dependencies: stack.dependencies, step: steps[name] };
+    })
+    .sort((a, b) => a.step - b.step || a.name.localeCompare(b.name));
+}
+
+/** Deploy step of each stack: one more than the latest step among its dependencies. */
+export function deploySteps(dependencies: Readonly<Record<string, readonly string[]>>): Record<string, number> {
+  const steps: Record<string, number> = {};
+  const visit = (name: string, path: string[]): number => {
+    if (steps[name] !== undefined) return steps[name];
+    if (path.includes(name)) throw new Error(`stack dependency cycle: ${[...path, name].join(" -> ")}`);
+    const deps = dependencies[name] ?? [];
+    steps[name] = 1 + Math.max(0, ...deps.map((d) => visit(d, [...path, name])));
+    return steps[name];
+  };
+  Object.keys(dependencies).forEach((name) => visit(name, []));
+  return steps;
+}
+
+/** The summary the main job prints after synthesis. */
+export function formatSummary(config: EgressConfig, stacks: readonly StackSummary[], outdir: string, seconds: number): string {
+  const table = (rows: string[][]) => {
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+    return rows.map((r) => "  " + r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
+  };
+  const stackRows = [
+    ["step", "stack", "resources", "data sources"],
+    ...stacks.map((s) => [String(s.step), s.name, String(s.resources), String(s.dataSources)]),
+  ];
+  const stepOf = new Map(stacks.map((s) => [s.name, s.step]));
+  const spokeRows = [
+    ["spoke", "VPC", "proxy port", "account", "deploy step"],
+    ...config.spokes.map((s) => [
+      s.name,
+      s.vpc.kind === "new" ? `${s.vpc.cidr} (new)` : `${s.vpc.vpcId} (existing)`,
+      String(s.port),
+      s.accountId ?? "hub's",
+      String(stepOf.get(`spoke-${s.name}`) ?? "-"),
+    ]),
+  ];
+  const steps = [...new Set(stacks.map((s) => s.step))].sort((a, b) => a - b);
+  const order = steps.map((step) => {
+    const names = stacks.filter((s) => s.step === step).map((s) => s.name);
+    return `  ${step}. cdktf deploy ${names.join(" ")}${names.length > 1 ? `   (independent: --parallelism ${names.length})` : ""}`;
+  });
+  return [
+    `egresslink: ${stacks.length} stacks written to ${outdir} in ${seconds.toFixed(1)} s`,
+    "",
+    table(stackRows),
+    "",
+    `Hub: ${config.hub.region}, VPC ${config.hub.cidr}, ${config.hub.zones.count} AZs, NAT ${config.hub.natGateways}, proxy ${config.hub.proxy.instanceType}`,
+    table(spokeRows),
+    "",
+    "Deploy order:",
+    ...order,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,40 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { App, LocalBackend, TerraformStack } from "cdktf";
+import { join, relative } from "node:path";
+import type { Construct } from "constructs";
+import { useS3Backend, type StateLocation } from "../state/backend";
+
+/** Tag every egresslink resource carries, naming the stack that manages it. */
+export const STACK_TAG = "egresslink:stack";
+
+export interface EgressStackProps {
+  /** Region of the stack's AWS provider. */
+  readonly region: string;
+  /** Tags on every resource (provider `default_tags`). @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Refuse to run against any other account (provider `allowed_account_ids`). @default - any account */
+  readonly accountId?: string;
+  /** Where the state lives: an S3 location, or `"local"` (`terraform.<id>.tfstate` in the working directory) for the bootstrap stack. */
+  readonly state: StateLocation | "local";
+}
+
+/** A Terraform stack with egresslink's provider and backend conventions. */
+export class EgressStack extends TerraformStack {
+  readonly provider: AwsProvider;
+
+  constructor(scope: Construct, id: string, props: EgressStackProps) {
+    super(scope, id);
+    this.provider = new AwsProvider(this, "aws", {
+      region: props.region,
+      allowedAccountIds: props.accountId ? [props.accountId] : undefined,
+      defaultTags: [{ tags: { ...props.tags, [STACK_TAG]: id, "egresslink:managed-by": "egresslink" } }],
+    });
+    if (props.state === "local") {
+      // Terraform runs in <outdir>/stacks/<id>, which every synth replaces: keep the state file
+      // in the project directory instead, by a relative path so the JSON is portable.
+      const stackDir = join(App.of(this).outdir, "stacks", id);
+      new LocalBackend(this, { path: relative(stackDir, join(process.cwd(), `terraform.${id}.tfstate`)) });
+    }
+    else useS3Backend(this, props.state, id);
+  }
+}

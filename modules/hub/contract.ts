@@ -1,0 +1,36 @@
+/**
+ * The hub contract: the hub stack's Terraform outputs, which spokes read through remote state.
+ * Names and shapes are a public API - renaming one breaks every spoke that reads it.
+ */
+export interface HubOutputs {
+  /** Region of the hub; spokes and their endpoints live in the same Region. */
+  readonly region: string;
+  /** ID of the hub VPC. */
+  readonly vpc_id: string;
+  /** CIDR of the hub VPC. */
+  readonly vpc_cidr: string;
+  /** Private subnets of the hub, one per AZ (the resource gateway's subnets). */
+  readonly private_subnet_ids: string[];
+  /** Public addresses the internet sees for proxied traffic (the NAT gateways' EIPs). */
+  readonly nat_public_ips: string[];
+  /** ARN of the VPC Lattice resource gateway exposing the proxy. */
+  readonly resource_gateway_arn: string;
+  /** Per spoke name, the ARN of the resource configuration its endpoint connects to. */
+  readonly resource_configuration_arns: Record<string, string>;
+  /** Per spoke name, its proxy port. */
+  readonly proxy_ports: Record<string, number>;
+}
+
+/** Every hub output with its description; typed so that the interface and the outputs cannot drift apart. */
+export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs]-?: string } = {
+  region: "Region of the hub; spokes live in the same Region",
+  vpc_id: "ID of the hub VPC",
+  vpc_cidr: "CIDR of the hub VPC",
+  private_subnet_ids: "Private subnets of the hub, one per AZ",
+  nat_public_ips: "Public IPs of the NAT gateways: what the internet sees",
+  resource_gateway_arn: "ARN of the resource gateway exposing the proxy",
+  resource_configuration_arns: "Map of spoke name to the ARN of its resource configuration",
+  proxy_ports: "Map of spoke name to its proxy port",
+};
+
+export type HubOutputName = keyof HubOutputs;

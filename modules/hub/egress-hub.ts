@@ -1,0 +1,171 @@
+import { RamPrincipalAssociation } from "@cdktf/provider-aws/lib/ram-principal-association";
+import { RamResourceAssociation } from "@cdktf/provider-aws/lib/ram-resource-association";
+import { RamResourceShare } from "@cdktf/provider-aws/lib/ram-resource-share";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { VpclatticeResourceConfiguration } from "@cdktf/provider-aws/lib/vpclattice-resource-configuration";
+import { VpclatticeResourceGateway } from "@cdktf/provider-aws/lib/vpclattice-resource-gateway";
+import { TerraformOutput } from "cdktf";
+import { Construct } from "constructs";
+import type { HubConfig } from "../config/model";
+import { LATTICE_NAME } from "../config/schema";
+import { EgressVpc } from "../network/egress-vpc";
+import { ProxyInstance } from "../proxy/proxy-instance";
+import { renderSquidConf } from "../proxy/squid-conf";
+import { renderProxyUserData } from "../proxy/user-data";
+import { HUB_OUTPUT_DESCRIPTIONS, type HubOutputs } from "./contract";
+
+/** A spoke as the hub sees it. */
+export interface HubSpoke {
+  /** Spoke name: key of the hub's output maps and part of AWS names. */
+  readonly name: string;
+  /** The spoke's own proxy port. */
+  readonly port: number;
+  /** Account to share the spoke's resource configuration with through RAM. @default - the hub's account, no sharing */
+  readonly accountId?: string;
+}
+
+export interface EgressHubProps {
+  /** Prefix of AWS resource names. */
+  readonly name: string;
+  /** Network, proxy and gateway settings (see `HubConfig`). */
+  readonly hub: HubConfig;
+  /** The spokes to expose the proxy to, each on its own port. */
+  readonly spokes: readonly HubSpoke[];
+  /** Publish the hub contract (see `HubOutputs`) as Terraform outputs. @default true */
+  readonly publishOutputs?: boolean;
+}
+
+/**
+ * The central egress hub: a VPC with NAT, a Squid proxy, and a VPC Lattice resource gateway
+ * with one resource configuration per spoke, each exposing only that spoke's proxy port.
+ * Spokes connect with Resource endpoints, so their CIDRs may overlap each other and the hub's.
+ */
+export class EgressHub extends Construct {
+  readonly network: EgressVpc;
+  readonly proxy: ProxyInstance;
+  readonly resourceGateway: VpclatticeResourceGateway;
+  /** Per spoke name. */
+  readonly resourceConfigurations: Readonly<Record<string, VpclatticeResourceConfiguration>>;
+
+  constructor(scope: Construct, id: string, props: EgressHubProps) {
+    super(scope, id);
+    validate(props);
+    const { hub, name } = props;
+
+    this.network = new EgressVpc(this, "network", {
+      name: `${name}-hub`,
+      cidr: hub.cidr,
+      zones: hub.zones,
+      privateSubnets: hub.privateSubnets,
+      publicSubnets: hub.publicSubnets,
+      natGateways: hub.natGateways,
+    });
+    const vpcId = this.network.vpc.id;
+    // S3 (package repos, SSM downloads) stays off the NAT gateway.
+    new VpcEndpoint(this, "s3-gateway", {
+      vpcId,
+      serviceName: `com.amazonaws.${hub.region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: this.network.privateRouteTableIds,
+      tags: { Name: `${name}-hub-s3` },
+    });
+
+    this.proxy = new ProxyInstance(this, "proxy", {
+      name: `${name}-proxy`,
+      vpcId,
+      subnetId: this.network.privateSubnetIds[0],
+      instanceType: hub.proxy.instanceType,
+      rootVolumeGiB: hub.proxy.rootVolumeGiB,
+      // The resource gateway source-NATs every spoke into the hub's private subnets.
+      userData: renderProxyUserData({ squidConf: renderSquidConf({ listeners: props.spokes, clientCidrs: hub.privateSubnets }) }),
+    });
+
+    const gatewaySg = new SecurityGroup(this, "gateway-sg", {
+      name: `${name}-resource-gateway`,
+      description: "egresslink resource gateway: reaches only the proxy ports",
+      vpcId,
+      tags: { Name: `${name}-resource-gateway` },
+    });
+    this.resourceGateway = new VpclatticeResourceGateway(this, "resource-gateway", {
+      name: `${name}-hub`,
+      vpcId,
+      subnetIds: this.network.privateSubnetIds,
+      securityGroupIds: [gatewaySg.id],
+      ipAddressType: "IPV4",
+      ipv4AddressesPerEni: hub.resourceGateway.ipv4AddressesPerEni,
+      tags: { Name: `${name}-hub` },
+    });
+
+    const configurations: Record<string, VpclatticeResourceConfiguration> = {};
+    for (const spoke of props.spokes) {
+      const port = { ipProtocol: "tcp", fromPort: spoke.port, toPort: spoke.port, description: `spoke ${spoke.name}` };
+      new VpcSecurityGroupEgressRule(this, `gateway-to-proxy-${spoke.name}`, {
+        ...port,
+        securityGroupId: gatewaySg.id,
+        referencedSecurityGroupId: this.proxy.securityGroup.id,
+      });
+      new VpcSecurityGroupIngressRule(this, `proxy-from-gateway-${spoke.name}`, {
+        ...port,
+        securityGroupId: this.proxy.securityGroup.id,
+        referencedSecurityGroupId: gatewaySg.id,
+      });
+      const configuration = new VpclatticeResourceConfiguration(this, `config-${spoke.name}`, {
+        name: `${name}-${spoke.name}`,
+        type: "SINGLE",
+        protocol: "TCP",
+        portRanges: [String(spoke.port)],
+        resourceGatewayIdentifier: this.resourceGateway.id,
+        resourceConfigurationDefinition: [{ ipResource: [{ ipAddress: this.proxy.instance.privateIp }] }],
+        tags: { Name: `${name}-${spoke.name}`, "egresslink:spoke": spoke.name },
+      });
+      configurations[spoke.name] = configuration;
+      if (spoke.accountId) this.shareWithAccount(name, spoke.name, spoke.accountId, configuration);
+    }
+    this.resourceConfigurations = configurations;
+
+    if (props.publishOutputs ?? true) {
+      const outputs: { [K in keyof HubOutputs]: unknown } = {
+        region: hub.region,
+        vpc_id: vpcId,
+        vpc_cidr: hub.cidr,
+        private_subnet_ids: this.network.privateSubnetIds,
+        nat_public_ips: this.network.natPublicIps,
+        resource_gateway_arn: this.resourceGateway.arn,
+        resource_configuration_arns: Object.fromEntries(Object.entries(configurations).map(([spoke, c]) => [spoke, c.arn])),
+        proxy_ports: Object.fromEntries(props.spokes.map((s) => [s.name, s.port])),
+      };
+      for (const [key, value] of Object.entries(outputs)) {
+        const output = new TerraformOutput(this, key, { value, description: HUB_OUTPUT_DESCRIPTIONS[key as keyof HubOutputs] });
+        output.overrideLogicalId(key);
+      }
+    }
+  }
+
+  /** Shares one spoke's resource configuration with the spoke's account, and nothing else. */
+  private shareWithAccount(name: string, spokeName: string, accountId: string, configuration: VpclatticeResourceConfiguration): void {
+    const share = new RamResourceShare(this, `share-${spokeName}`, {
+      name: `${name}-${spokeName}`,
+      allowExternalPrincipals: true,
+      tags: { "egresslink:spoke": spokeName },
+    });
+    new RamResourceAssociation(this, `share-config-${spokeName}`, { resourceShareArn: share.arn, resourceArn: configuration.arn });
+    new RamPrincipalAssociation(this, `share-account-${spokeName}`, { resourceShareArn: share.arn, principal: accountId });
+  }
+}
+
+function validate(props: EgressHubProps): void {
+  const seenPorts = new Map<number, string>();
+  for (const spoke of props.spokes) {
+    if (!LATTICE_NAME.test(`${props.name}-${spoke.name}`)) {
+      throw new Error(`EgressHub: spoke '${spoke.name}' gives the resource configuration name '${props.name}-${spoke.name}', which VPC Lattice rejects`);
+    }
+    if (!Number.isInteger(spoke.port) || spoke.port < 1 || spoke.port > 65535) throw new Error(`EgressHub: spoke '${spoke.name}' has port ${spoke.port}, not 1-65535`);
+    const owner = seenPorts.get(spoke.port);
+    if (owner) throw new Error(`EgressHub: spokes '${owner}' and '${spoke.name}' both use port ${spoke.port}`);
+    seenPorts.set(spoke.port, spoke.name);
+  }
+  if (new Set(props.spokes.map((s) => s.name)).size !== props.spokes.length) throw new Error("EgressHub: spoke names must be unique");
+}

@@ -1,0 +1,41 @@
+import { DataTerraformRemoteStateS3, Fn, Token } from "cdktf";
+import { Construct } from "constructs";
+import type { HubOutputName } from "./contract";
+
+/** Where the hub stack keeps its state. */
+export interface HubStateLocation {
+  /** S3 bucket of the hub's state. */
+  readonly bucket: string;
+  /** Key of the hub's state file, e.g. `egresslink/hub.tfstate`. */
+  readonly key: string;
+  /** Region of the bucket. */
+  readonly region: string;
+}
+
+/** Reads the hub contract (see `HubOutputs`) from the hub's S3 state at plan time. */
+export class HubRemoteState extends Construct {
+  readonly state: DataTerraformRemoteStateS3;
+
+  constructor(scope: Construct, id: string, location: HubStateLocation) {
+    super(scope, id);
+    for (const key of ["bucket", "key", "region"] as const) {
+      if (!location[key]) throw new Error(`HubRemoteState: '${key}' of the hub's state location must not be empty`);
+    }
+    this.state = new DataTerraformRemoteStateS3(this, "Resource", { bucket: location.bucket, key: location.key, region: location.region });
+  }
+
+  /** A hub output by name. */
+  output(name: HubOutputName): string {
+    return this.state.getString(name);
+  }
+
+  /** ARN of the resource configuration the hub made for `spokeName`; plan fails if the hub has none. */
+  resourceConfigurationArn(spokeName: string): string {
+    return Token.asString(Fn.lookup(this.state.get("resource_configuration_arns" satisfies HubOutputName), spokeName));
+  }
+
+  /** The proxy port of `spokeName`. */
+  proxyPort(spokeName: string): number {
+    return Token.asNumber(Fn.lookup(this.state.get("proxy_ports" satisfies HubOutputName), spokeName));
+  }
+}

@@ -1,0 +1,17 @@
+import type { Construct } from "constructs";
+import type { EgressConfig } from "../config/model";
+import { EgressStack } from "../core/stack";
+import { EgressHub } from "./egress-hub";
+
+/** Name of the hub stack (and of its state file). */
+export const HUB_STACK = "hub";
+
+/** The hub stack: the {@link EgressHub} for every spoke in the config, state in S3. */
+export class HubStack extends EgressStack {
+  readonly hub: EgressHub;
+
+  constructor(scope: Construct, config: EgressConfig) {
+    super(scope, HUB_STACK, { region: config.hub.region, tags: config.tags, accountId: config.hub.accountId, state: config.state });
+    this.hub = new EgressHub(this, "hub", { name: config.name, hub: config.hub, spokes: config.spokes });
+  }
+}

@@ -1,0 +1,146 @@
+import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
+import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+import type { ZonePlacement } from "../config/model";
+import { cidrContains, parseCidr } from "./cidr";
+
+export interface EgressVpcProps {
+  /** Prefix of Name tags, e.g. `egress-hub`. */
+  readonly name: string;
+  /** The VPC's IPv4 CIDR. */
+  readonly cidr: string;
+  /** Availability Zones, by name or looked up. */
+  readonly zones: ZonePlacement;
+  /** Private subnet CIDRs, one per AZ in AZ order. */
+  readonly privateSubnets: readonly string[];
+  /**
+   * Public subnet CIDRs, one per AZ. When given, the VPC gets an internet gateway and NAT.
+   * @default - no public subnets, no internet gateway, no NAT (a spoke)
+   */
+  readonly publicSubnets?: readonly string[];
+  /** NAT gateways when public subnets exist. @default "single" */
+  readonly natGateways?: "single" | "per-az";
+}
+
+/**
+ * A VPC with one private subnet (and route table) per AZ and, for the hub, public subnets,
+ * an internet gateway and NAT. Subnets are keyed by AZ slot (`az1`, `az2`, ...): the n-th AZ
+ * owns the n-th subnet of each tier, so adding an AZ leaves the others' addresses alone.
+ */
+export class EgressVpc extends Construct {
+  readonly vpc: Vpc;
+  readonly privateSubnetIds: string[];
+  readonly publicSubnetIds: string[];
+  /** One per AZ; gateway endpoints attach here. */
+  readonly privateRouteTableIds: string[];
+  readonly natPublicIps: string[];
+
+  constructor(scope: Construct, id: string, props: EgressVpcProps) {
+    super(scope, id);
+    const publicSubnets = props.publicSubnets ?? [];
+    validate(props, publicSubnets);
+
+    this.vpc = new Vpc(this, "Resource", {
+      cidrBlock: props.cidr,
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+      tags: { Name: props.name },
+    });
+    // Strip every rule from the default security group so nothing lands in it by accident.
+    new DefaultSecurityGroup(this, "default-sg", { vpcId: this.vpc.id, tags: { Name: `${props.name}-default-unused` } });
+
+    const zoneName = zoneResolver(this, props.zones);
+    const slots = props.privateSubnets.map((_, i) => `az${i + 1}`);
+
+    const privateSubnets = props.privateSubnets.map(
+      (cidr, i) =>
+        new Subnet(this, `private-${slots[i]}`, {
+          vpcId: this.vpc.id,
+          cidrBlock: cidr,
+          availabilityZone: zoneName(i),
+          tags: { Name: `${props.name}-private-${slots[i]}`, "egresslink:tier": "private" },
+        }),
+    );
+    this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    const privateTables = slots.map(
+      (slot) => new RouteTable(this, `private-rt-${slot}`, { vpcId: this.vpc.id, tags: { Name: `${props.name}-private-${slot}` } }),
+    );
+    privateTables.forEach((table, i) => new RouteTableAssociation(this, `private-rta-${slots[i]}`, { subnetId: privateSubnets[i].id, routeTableId: table.id }));
+    this.privateRouteTableIds = privateTables.map((t) => t.id);
+
+    this.publicSubnetIds = [];
+    this.natPublicIps = [];
+    if (publicSubnets.length === 0) return;
+
+    const igw = new InternetGateway(this, "igw", { vpcId: this.vpc.id, tags: { Name: props.name } });
+    const publicTable = new RouteTable(this, "public-rt", { vpcId: this.vpc.id, tags: { Name: `${props.name}-public` } });
+    new Route(this, "public-default", { routeTableId: publicTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+    const publicSubnetResources = publicSubnets.map((cidr, i) => {
+      const subnet = new Subnet(this, `public-${slots[i]}`, {
+        vpcId: this.vpc.id,
+        cidrBlock: cidr,
+        availabilityZone: zoneName(i),
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${props.name}-public-${slots[i]}`, "egresslink:tier": "public" },
+      });
+      new RouteTableAssociation(this, `public-rta-${slots[i]}`, { subnetId: subnet.id, routeTableId: publicTable.id });
+      return subnet;
+    });
+    this.publicSubnetIds = publicSubnetResources.map((s) => s.id);
+
+    // "single": one NAT in the first AZ serves all; "per-az": each AZ's private route table uses its own.
+    const natSlots = props.natGateways === "per-az" ? slots : slots.slice(0, 1);
+    const nats = natSlots.map((slot, i) => {
+      const eip = new Eip(this, `nat-eip-${slot}`, { domain: "vpc", tags: { Name: `${props.name}-nat-${slot}` }, dependsOn: [igw] });
+      this.natPublicIps.push(eip.publicIp);
+      return new NatGateway(this, `nat-${slot}`, { allocationId: eip.id, subnetId: publicSubnetResources[i].id, tags: { Name: `${props.name}-${slot}` } });
+    });
+    privateTables.forEach(
+      (table, i) =>
+        new Route(this, `private-default-${slots[i]}`, {
+          routeTableId: table.id,
+          destinationCidrBlock: "0.0.0.0/0",
+          natGatewayId: nats[Math.min(i, nats.length - 1)].id,
+        }),
+    );
+  }
+}
+
+function validate(props: EgressVpcProps, publicSubnets: readonly string[]): void {
+  const net = parseCidr(props.cidr);
+  if (typeof net === "string") throw new Error(`EgressVpc '${props.name}': 'cidr' ${net}`);
+  if (props.privateSubnets.length < 1) throw new Error(`EgressVpc '${props.name}': 'privateSubnets' must list at least one subnet`);
+  if (props.privateSubnets.length !== props.zones.count) {
+    throw new Error(`EgressVpc '${props.name}': 'privateSubnets' lists ${props.privateSubnets.length} subnets for ${props.zones.count} AZs`);
+  }
+  if (publicSubnets.length > 0 && publicSubnets.length !== props.zones.count) {
+    throw new Error(`EgressVpc '${props.name}': 'publicSubnets' lists ${publicSubnets.length} subnets for ${props.zones.count} AZs`);
+  }
+  for (const subnet of [...props.privateSubnets, ...publicSubnets]) {
+    if (typeof parseCidr(subnet) === "string" || !cidrContains(props.cidr, subnet)) {
+      throw new Error(`EgressVpc '${props.name}': subnet ${subnet} is not a CIDR inside ${props.cidr}`);
+    }
+  }
+}
+
+/** Maps an AZ slot to its name: listed names, or the Region's zones looked up at plan time. */
+function zoneResolver(scope: Construct, zones: ZonePlacement): (slot: number) => string {
+  if (zones.names) {
+    const names = zones.names;
+    return (slot) => names[slot];
+  }
+  const available = new DataAwsAvailabilityZones(scope, "zones", {
+    state: "available",
+    filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+  });
+  return (slot) => Fn.element(available.names, slot);
+}

@@ -1,0 +1,31 @@
+import { S3Backend, type TerraformStack } from "cdktf";
+
+/** Where the egress stacks keep their Terraform state. */
+export interface StateLocation {
+  /** S3 bucket holding the state files. */
+  readonly bucket: string;
+  /** Region of the bucket. */
+  readonly region: string;
+  /** Keys are `<keyPrefix>/<stack>.tfstate`. */
+  readonly keyPrefix: string;
+}
+
+/** The S3 key of a stack's state file. */
+export function stateKey(keyPrefix: string, stackName: string): string {
+  return `${keyPrefix}/${stackName}.tfstate`;
+}
+
+/**
+ * Stores `stack`'s state in S3, encrypted, with S3-native locking. cdktf 0.21's `S3Backend`
+ * has no typed `useLockfile`, hence the override (DynamoDB locking is deprecated by Terraform).
+ */
+export function useS3Backend(stack: TerraformStack, location: StateLocation, stackName: string): S3Backend {
+  const backend = new S3Backend(stack, {
+    bucket: location.bucket,
+    key: stateKey(location.keyPrefix, stackName),
+    region: location.region,
+    encrypt: true,
+  });
+  backend.addOverride("use_lockfile", true);
+  return backend;
+}
