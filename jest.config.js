@@ -7,5 +7,6 @@ module.exports = {
   transform: {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },
+  setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   moduleFileExtensions: ["ts", "js", "json"],
 };

@@ -1,0 +1,118 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { runCli } from "../modules/app/cli";
+import { deploySteps } from "../modules/app/summary";
+import { DEFAULT_CONFIG_PATH, danglingReferences, defaultConfig, interpolations, referencesIn, synthConfig, type TerraformJson } from "./helpers";
+
+describe("the default app (the seeds' scenario)", () => {
+  const { json } = synthConfig(defaultConfig());
+
+  test("has the state, hub and four spoke stacks", () => {
+    expect(Object.keys(json).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
+  });
+
+  test.each(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"])(
+    "every ${...} reference in %s resolves to a block declared in that stack",
+    (stack) => {
+      const found = interpolations(json[stack]).flatMap((i) => referencesIn(i.expr));
+      expect(found.length).toBeGreaterThan(stack === "egress-state" ? 2 : 10);
+      expect(danglingReferences(json[stack])).toEqual([]);
+    },
+  );
+
+  test.each(["hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"])(
+    "%s keeps its state in the S3 bucket, encrypted, with S3-native locking",
+    (stack) => {
+      expect(json[stack].terraform?.backend).toEqual({
+        s3: { bucket: "egresslink-tfstate-example", key: `egresslink/${stack}.tfstate`, region: "ap-northeast-1", encrypt: true, use_lockfile: true },
+      });
+    },
+  );
+
+  test("only the bootstrap stack uses a local backend, by a relative path", () => {
+    const local = json["egress-state"].terraform?.backend?.local as { path: string };
+    expect(Object.keys(json["egress-state"].terraform?.backend ?? {})).toEqual(["local"]);
+    expect(isAbsolute(local.path)).toBe(false);
+    expect(local.path).toMatch(/(^|\/)terraform\.egress-state\.tfstate$/);
+  });
+
+  test("every stack pins the AWS provider and tags everything it creates", () => {
+    for (const [name, tf] of Object.entries(json)) {
+      expect(tf.terraform?.required_providers).toEqual({ aws: { source: "aws", version: "6.25.0" } });
+      expect(tf.provider?.aws[0]).toMatchObject({
+        region: "ap-northeast-1",
+        default_tags: [{ tags: { Owner: "platform-team", "egresslink:stack": name, "egresslink:managed-by": "egresslink" } }],
+      });
+    }
+  });
+});
+
+describe("the reference checker", () => {
+  test("reports a reference to an undeclared block, and skips quoted map keys", () => {
+    const tf: TerraformJson = {
+      resource: { aws_vpc: { main: {} }, aws_subnet: { a: { vpc_id: "${aws_vpc.main.id}", tags: { x: '${lookup(data.terraform_remote_state.hub.outputs.m, "aws_vpc.ghost")}' } } } },
+      output: { o: { value: "${aws_vpc.missing.id}" } },
+    };
+    expect(danglingReferences(tf)).toEqual(["resource.aws_subnet.a.tags.x: data.terraform_remote_state.hub", "output.o.value: aws_vpc.missing"]);
+  });
+});
+
+describe("deploy steps", () => {
+  test("follow dependencies and reject cycles", () => {
+    expect(deploySteps({ hub: ["state"], state: [], "spoke-a": ["hub"], "spoke-b": ["hub"] })).toEqual({ state: 1, hub: 2, "spoke-a": 3, "spoke-b": 3 });
+    expect(() => deploySteps({ a: ["b"], b: ["a"] })).toThrow(/cycle: a -> b -> a/);
+  });
+});
+
+describe("the main job", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "egresslink-cli-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = (argv: string[], env: Record<string, string> = {}) => {
+    let stdout = "";
+    let stderr = "";
+    const code = runCli(argv, env, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  };
+
+  test("writes every stack and prints stacks, resource counts, spokes and the deploy order", () => {
+    const out = join(dir, "out");
+    const { code, stdout } = run(["--config", DEFAULT_CONFIG_PATH, "--out", out]);
+    expect(code).toBe(0);
+    expect(readdirSync(join(out, "stacks")).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
+    const hub = JSON.parse(readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8"));
+    const hubResources = Object.values(hub.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0);
+    expect(stdout).toMatch(new RegExp(`\\n\\s+2\\s+hub\\s+${hubResources}\\s`));
+    expect(stdout).toMatch(/project-c\s+10\.0\.0\.0\/16 \(new\)\s+3130\s+hub's\s+3/);
+    // Terraform runs in the stack's directory; the bootstrap state must live outside the output, in the working directory.
+    const local = JSON.parse(readFileSync(join(out, "stacks", "egress-state", "cdk.tf.json"), "utf8")).terraform.backend.local.path;
+    expect(resolve(out, "stacks", "egress-state", local)).toBe(join(process.cwd(), "terraform.egress-state.tfstate"));
+    expect(stdout).toContain("1. cdktf deploy egress-state\n  2. cdktf deploy hub\n  3. cdktf deploy spoke-project-a spoke-project-b spoke-project-c spoke-project-d");
+  });
+
+  test("takes the config from EGRESS_CONFIG and the output directory from CDKTF_OUTDIR", () => {
+    const out = join(dir, "from-env");
+    expect(run([], { EGRESS_CONFIG: DEFAULT_CONFIG_PATH, CDKTF_OUTDIR: out }).code).toBe(0);
+    expect(existsSync(join(out, "stacks", "hub", "cdk.tf.json"))).toBe(true);
+  });
+
+  test("replaces a previous output completely and leaves no staging directories", () => {
+    const out = join(dir, "out");
+    expect(run(["--config", DEFAULT_CONFIG_PATH, "--out", out]).code).toBe(0);
+    writeFileSync(join(out, "stale.txt"), "from an earlier run");
+    expect(run(["--config", DEFAULT_CONFIG_PATH, "--out", out]).code).toBe(0);
+    expect(existsSync(join(out, "stale.txt"))).toBe(false);
+    expect(readdirSync(dir)).toEqual(["out"]);
+  });
+
+  test("rejects unknown arguments with usage and exit code 2", () => {
+    const { code, stderr } = run(["--conifg", "x.yaml"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown argument "--conifg"');
+    expect(stderr).toContain("Usage: egresslink");
+  });
+});

@@ -1,0 +1,140 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Testing } from "cdktf";
+import { parse, stringify } from "yaml";
+import { buildStacks, type EgressStacks } from "../modules/app/build";
+import { parseConfigText } from "../modules/config/load";
+import type { EgressConfig } from "../modules/config/model";
+
+export const ROOT = join(__dirname, "..");
+export const DEFAULT_CONFIG_PATH = join(ROOT, "egress.config.yaml");
+
+/** A Terraform JSON document as cdktf writes it. */
+export interface TerraformJson {
+  terraform?: { backend?: Record<string, Record<string, unknown>>; required_providers?: Record<string, unknown> };
+  provider?: Record<string, Record<string, unknown>[]>;
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+  output?: Record<string, { value: unknown; description?: string; sensitive?: boolean }>;
+  variable?: Record<string, unknown>;
+  locals?: Record<string, unknown>;
+}
+
+/** The default config file as plain data, for tests to edit. */
+export function defaultConfigData(): Record<string, any> {
+  return parse(readFileSync(DEFAULT_CONFIG_PATH, "utf8"));
+}
+
+export function configFrom(data: unknown): EgressConfig {
+  return parseConfigText(stringify(data), "test.yaml");
+}
+
+export function defaultConfig(): EgressConfig {
+  return configFrom(defaultConfigData());
+}
+
+export interface Synthesized {
+  readonly stacks: EgressStacks;
+  /** Parsed cdk.tf.json per stack name. */
+  readonly json: Record<string, TerraformJson>;
+  /** `Testing.synth` output per stack name, for the cdktf matchers. */
+  readonly text: Record<string, string>;
+}
+
+/** Builds every stack of `config` in a test app and synthesizes each. */
+export function synthConfig(config: EgressConfig): Synthesized {
+  const app = Testing.app({ stackTraces: false });
+  const stacks = buildStacks(app, config);
+  const all = [stacks.state, stacks.hub, ...stacks.spokes].filter((s) => s !== undefined);
+  const text = Object.fromEntries(all.map((s) => [s.node.id, Testing.synth(s)]));
+  const json = Object.fromEntries(Object.entries(text).map(([k, v]) => [k, JSON.parse(v) as TerraformJson]));
+  return { stacks, json, text };
+}
+
+/** The blocks of one resource type in a stack, by Terraform name. */
+export function resources(tf: TerraformJson, type: string): Record<string, Record<string, any>> {
+  return (tf.resource?.[type] ?? {}) as Record<string, Record<string, any>>;
+}
+
+/**
+ * Whether a Terraform name belongs to the construct at `pathSuffix` (e.g. `hub/network`):
+ * cdktf names nested constructs by their path segments joined with `_`, plus a hash.
+ */
+function namedFor(name: string, pathSuffix: string): boolean {
+  const path = name.replace(/_[0-9A-F]{8}$/, "");
+  const suffix = pathSuffix.replace(/\//g, "_");
+  return path === suffix || path.endsWith(`_${suffix}`);
+}
+
+/** The Terraform reference (`type.name`) of the only resource of `type` at `pathSuffix`. */
+export function addressAt(tf: TerraformJson, type: string, pathSuffix: string): string {
+  const names = Object.keys(resources(tf, type)).filter((n) => namedFor(n, pathSuffix));
+  if (names.length !== 1) throw new Error(`expected one ${type} at */${pathSuffix}, found ${names.length}: ${Object.keys(resources(tf, type)).join(", ")}`);
+  return `${type}.${names[0]}`;
+}
+
+/** The only block of a resource type whose construct path ends with `pathSuffix`. */
+export function resourceAt(tf: TerraformJson, type: string, pathSuffix: string): Record<string, any> {
+  return resources(tf, type)[addressAt(tf, type, pathSuffix).slice(type.length + 1)];
+}
+
+/** Every `${...}` expression in any string of `value`, with the JSON path where it was found. */
+export function interpolations(value: unknown, path = ""): { path: string; expr: string }[] {
+  if (typeof value === "string") return extractExpressions(value).map((expr) => ({ path, expr }));
+  if (Array.isArray(value)) return value.flatMap((v, i) => interpolations(v, `${path}[${i}]`));
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => interpolations(v, path ? `${path}.${k}` : k));
+  return [];
+}
+
+function extractExpressions(text: string): string[] {
+  const found: string[] = [];
+  for (let start = text.indexOf("${"); start !== -1; start = text.indexOf("${", start + 2)) {
+    let depth = 0;
+    for (let i = start + 1; i < text.length; i++) {
+      if (text[i] === "{") depth++;
+      else if (text[i] === "}" && --depth === 0) {
+        found.push(text.slice(start + 2, i));
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** A reference inside an expression to a block of the same document. */
+export interface Reference {
+  readonly kind: "resource" | "data" | "var" | "local";
+  readonly type?: string;
+  readonly name: string;
+}
+
+/** References in an HCL expression; quoted strings are skipped so map keys are not mistaken for references. */
+export function referencesIn(expr: string): Reference[] {
+  const code = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  const refs: Reference[] = [];
+  for (const m of code.matchAll(/(?<![\w.])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)/g)) {
+    const [, isData, first, second] = m;
+    if (isData) refs.push({ kind: "data", type: first, name: second });
+    else if (first === "var") refs.push({ kind: "var", name: second });
+    else if (first === "local") refs.push({ kind: "local", name: second });
+    else if (/^aws_|^terraform_|^null_|^random_|^tls_/.test(first)) refs.push({ kind: "resource", type: first, name: second });
+    else throw new Error(`unrecognised reference root "${first}" in \${${expr}}`);
+  }
+  return refs;
+}
+
+/** References in `tf` that point at no block declared in `tf`, as readable strings. */
+export function danglingReferences(tf: TerraformJson): string[] {
+  const dangling: string[] = [];
+  for (const { path, expr } of interpolations(tf)) {
+    for (const ref of referencesIn(expr)) {
+      const ok =
+        ref.kind === "resource" ? tf.resource?.[ref.type!]?.[ref.name] !== undefined
+        : ref.kind === "data" ? tf.data?.[ref.type!]?.[ref.name] !== undefined
+        : ref.kind === "var" ? (tf.variable as Record<string, unknown> | undefined)?.[ref.name] !== undefined
+        : (tf.locals as Record<string, unknown> | undefined)?.[ref.name] !== undefined;
+      if (!ok) dangling.push(`${path}: ${ref.kind === "data" ? "data." : ""}${ref.type ?? ref.kind}.${ref.name}`);
+    }
+  }
+  return dangling;
+}

@@ -1,0 +1,190 @@
+import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
+import { RamPrincipalAssociation } from "@cdktf/provider-aws/lib/ram-principal-association";
+import { RamResourceShare } from "@cdktf/provider-aws/lib/ram-resource-share";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { VpclatticeResourceGateway } from "@cdktf/provider-aws/lib/vpclattice-resource-gateway";
+import { parse } from "yaml";
+import { HUB_OUTPUT_DESCRIPTIONS } from "../modules/hub/contract";
+import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig } from "./helpers";
+
+const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
+
+describe("hub stack", () => {
+  const { json, text } = synthConfig(defaultConfig());
+  const hub = json.hub;
+  const hubText = text.hub;
+
+  test("VPC with DNS support, and its default security group emptied", () => {
+    expect(resourceAt(hub, "aws_vpc", "hub/network")).toMatchObject({ cidr_block: "10.0.0.0/16", enable_dns_hostnames: true, enable_dns_support: true });
+    const defaultSg = resourceAt(hub, "aws_default_security_group", "network/default-sg");
+    expect(defaultSg.ingress).toBeUndefined();
+    expect(defaultSg.egress).toBeUndefined();
+  });
+
+  test("private and public subnets carved per AZ, public ones not auto-assigning public IPs", () => {
+    expect(hubText).toHaveResourceWithProperties(Subnet, { cidr_block: "10.0.0.0/20", availability_zone: "ap-northeast-1a" });
+    expect(hubText).toHaveResourceWithProperties(Subnet, { cidr_block: "10.0.16.0/20", availability_zone: "ap-northeast-1c" });
+    expect(hubText).toHaveResourceWithProperties(Subnet, { cidr_block: "10.0.240.0/24", availability_zone: "ap-northeast-1a", map_public_ip_on_launch: false });
+    expect(hubText).toHaveResourceWithProperties(Subnet, { cidr_block: "10.0.241.0/24", availability_zone: "ap-northeast-1c" });
+    expect(Object.keys(resources(hub, "aws_subnet"))).toHaveLength(4);
+  });
+
+  test("a single NAT gateway in the first public subnet serves both private route tables", () => {
+    const nat = addressAt(hub, "aws_nat_gateway", "network/nat-az1");
+    expect(Object.keys(resources(hub, "aws_nat_gateway"))).toHaveLength(1);
+    expect(resourceAt(hub, "aws_nat_gateway", "network/nat-az1").subnet_id).toBe(ref(addressAt(hub, "aws_subnet", "network/public-az1"), "id"));
+    for (const slot of ["az1", "az2"]) {
+      expect(resourceAt(hub, "aws_route", `network/private-default-${slot}`)).toMatchObject({
+        destination_cidr_block: "0.0.0.0/0",
+        nat_gateway_id: ref(nat, "id"),
+        route_table_id: ref(addressAt(hub, "aws_route_table", `network/private-rt-${slot}`), "id"),
+      });
+    }
+    expect(resourceAt(hub, "aws_route", "network/public-default").gateway_id).toBe(ref(addressAt(hub, "aws_internet_gateway", "network/igw"), "id"));
+  });
+
+  test("per-az NAT puts a NAT gateway in each AZ, used by that AZ's route table", () => {
+    const data = defaultConfigData();
+    data.hub.natGateways = "per-az";
+    const perAz = synthConfig(configFrom(data));
+    expect(perAz.text.hub).toHaveResourceWithProperties(NatGateway, { subnet_id: ref(addressAt(perAz.json.hub, "aws_subnet", "network/public-az2"), "id") });
+    expect(resourceAt(perAz.json.hub, "aws_route", "network/private-default-az2").nat_gateway_id).toBe(ref(addressAt(perAz.json.hub, "aws_nat_gateway", "network/nat-az2"), "id"));
+  });
+
+  test("S3 gateway endpoint on every private route table", () => {
+    expect(hubText).toHaveResourceWithProperties(VpcEndpoint, {
+      service_name: "com.amazonaws.ap-northeast-1.s3",
+      vpc_endpoint_type: "Gateway",
+      route_table_ids: ["az1", "az2"].map((slot) => ref(addressAt(hub, "aws_route_table", `network/private-rt-${slot}`), "id")),
+    });
+  });
+
+  test("proxy: Graviton AL2023, SSM-managed, no SSH key, IMDSv2 only, encrypted root volume, private", () => {
+    const instance = resourceAt(hub, "aws_instance", "hub/proxy");
+    expect(instance).toMatchObject({
+      instance_type: "t4g.small",
+      associate_public_ip_address: false,
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
+      root_block_device: { encrypted: true, volume_type: "gp3" },
+      subnet_id: ref(addressAt(hub, "aws_subnet", "network/private-az1"), "id"),
+    });
+    expect(instance.key_name).toBeUndefined();
+    expect(Object.values(hub.data?.aws_ssm_parameter ?? {})[0]).toMatchObject({ name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" });
+    expect(resourceAt(hub, "aws_iam_role_policy_attachment", "proxy/ssm-core").policy_arn).toMatch(/:iam::aws:policy\/AmazonSSMManagedInstanceCore$/);
+    expect(Object.keys(resources(hub, "aws_iam_role_policy_attachment"))).toHaveLength(1);
+    expect(resources(hub, "aws_iam_role_policy")).toEqual({});
+  });
+
+  test("proxy user data installs Squid with one named port per spoke", () => {
+    const userData = resourceAt(hub, "aws_instance", "hub/proxy").user_data as string;
+    expect(userData.startsWith("#cloud-config\n")).toBe(true);
+    const doc = parse(userData);
+    expect(doc.packages).toContain("squid");
+    const squidConf = doc.write_files.find((f: { path: string }) => f.path === "/etc/squid/squid.conf").content as string;
+    for (const [port, spoke] of [[3128, "project-a"], [3129, "project-b"], [3130, "project-c"], [3131, "project-d"]]) {
+      expect(squidConf).toContain(`http_port ${port} name=${spoke}\n`);
+    }
+    expect(squidConf).toContain("acl egress_clients src 10.0.0.0/20 10.0.16.0/20\n");
+  });
+
+  test("proxy security group admits each spoke port only from the resource gateway's security group", () => {
+    const proxySg = ref(addressAt(hub, "aws_security_group", "proxy/sg"), "id");
+    const gatewaySg = ref(addressAt(hub, "aws_security_group", "hub/gateway-sg"), "id");
+    const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule"));
+    expect(ingress.map((r) => r.from_port).sort()).toEqual([3128, 3129, 3130, 3131]);
+    for (const rule of ingress) {
+      expect(rule).toMatchObject({ security_group_id: proxySg, referenced_security_group_id: gatewaySg, ip_protocol: "tcp", to_port: rule.from_port });
+      expect(rule.cidr_ipv4).toBeUndefined();
+    }
+    const gatewayEgress = Object.values(resources(hub, "aws_vpc_security_group_egress_rule")).filter((r) => r.security_group_id === gatewaySg);
+    expect(gatewayEgress.map((r) => [r.from_port, r.referenced_security_group_id])).toEqual(
+      [3128, 3129, 3130, 3131].map((p) => [p, proxySg]),
+    );
+  });
+
+  test("no security group rule anywhere admits 0.0.0.0/0 inbound", () => {
+    for (const rule of Object.values(resources(hub, "aws_vpc_security_group_ingress_rule"))) expect(rule.cidr_ipv4).not.toBe("0.0.0.0/0");
+    for (const sg of Object.values(resources(hub, "aws_security_group"))) expect(sg.ingress).toBeUndefined();
+  });
+
+  test("resource gateway in every private subnet with its own security group", () => {
+    expect(hubText).toHaveResourceWithProperties(VpclatticeResourceGateway, {
+      name: "egress-hub",
+      vpc_id: ref(addressAt(hub, "aws_vpc", "hub/network"), "id"),
+      subnet_ids: ["az1", "az2"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/private-${slot}`), "id")),
+      security_group_ids: [ref(addressAt(hub, "aws_security_group", "hub/gateway-sg"), "id")],
+      ip_address_type: "IPV4",
+      ipv4_addresses_per_eni: 16,
+    });
+  });
+
+  test("one SINGLE TCP resource configuration per spoke, exposing only that spoke's port on the proxy", () => {
+    const gateway = ref(addressAt(hub, "aws_vpclattice_resource_gateway", "hub/resource-gateway"), "id");
+    const proxyIp = ref(addressAt(hub, "aws_instance", "hub/proxy"), "private_ip");
+    for (const [spoke, port] of [["project-a", 3128], ["project-b", 3129], ["project-c", 3130], ["project-d", 3131]] as const) {
+      expect(resourceAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${spoke}`)).toMatchObject({
+        name: `egress-${spoke}`,
+        type: "SINGLE",
+        protocol: "TCP",
+        port_ranges: [String(port)],
+        resource_gateway_identifier: gateway,
+        resource_configuration_definition: [{ ip_resource: [{ ip_address: proxyIp }] }],
+      });
+    }
+  });
+
+  test("same-account spokes need no RAM share", () => {
+    expect(resources(hub, "aws_ram_resource_share")).toEqual({});
+  });
+
+  test("a spoke in another account gets its own RAM share holding only its resource configuration", () => {
+    const data = defaultConfigData();
+    data.hub.accountId = "111111111111";
+    data.spokes["project-b"].accountId = "222222222222";
+    data.spokes["project-c"].accountId = "111111111111";
+    const { json: shared, text: sharedText } = synthConfig(configFrom(data));
+    expect(Object.keys(resources(shared.hub, "aws_ram_resource_share"))).toHaveLength(1);
+    expect(sharedText.hub).toHaveResourceWithProperties(RamResourceShare, { name: "egress-project-b", allow_external_principals: true });
+    const share = ref(addressAt(shared.hub, "aws_ram_resource_share", "hub/share-project-b"), "arn");
+    expect(sharedText.hub).toHaveResourceWithProperties(RamPrincipalAssociation, { principal: "222222222222", resource_share_arn: share });
+    expect(resourceAt(shared.hub, "aws_ram_resource_association", "hub/share-config-project-b")).toMatchObject({
+      resource_share_arn: share,
+      resource_arn: ref(addressAt(shared.hub, "aws_vpclattice_resource_configuration", "hub/config-project-b"), "arn"),
+    });
+    expect(shared.hub.provider?.aws[0].allowed_account_ids).toEqual(["111111111111"]);
+  });
+
+  test("outputs are exactly the hub contract, with descriptions", () => {
+    // The contract is public API: this list changes only with a breaking-change note in the CHANGELOG.
+    const contract = ["nat_public_ips", "private_subnet_ids", "proxy_ports", "region", "resource_configuration_arns", "resource_gateway_arn", "vpc_cidr", "vpc_id"];
+    expect(Object.keys(hub.output ?? {}).sort()).toEqual(contract);
+    expect(Object.keys(HUB_OUTPUT_DESCRIPTIONS).sort()).toEqual(contract);
+    for (const [name, output] of Object.entries(hub.output ?? {})) expect(output.description).toBe(HUB_OUTPUT_DESCRIPTIONS[name as keyof typeof HUB_OUTPUT_DESCRIPTIONS]);
+    expect(hub.output?.proxy_ports.value).toEqual({ "project-a": 3128, "project-b": 3129, "project-c": 3130, "project-d": 3131 });
+    expect(hub.output?.resource_configuration_arns.value).toEqual(
+      Object.fromEntries(["project-a", "project-b", "project-c", "project-d"].map((s) => [s, ref(addressAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${s}`), "arn")])),
+    );
+  });
+
+  test("x86 instance types get the x86_64 AMI", () => {
+    const data = defaultConfigData();
+    data.hub.proxy.instanceType = "m7i.large";
+    const { json: x86 } = synthConfig(configFrom(data));
+    expect(Object.values(x86.hub.data?.aws_ssm_parameter ?? {})[0]).toMatchObject({ name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" });
+    expect(resourceAt(x86.hub, "aws_instance", "hub/proxy").instance_type).toBe("m7i.large");
+  });
+
+  test("Availability Zones not listed are looked up, and subnets placed on the looked-up names", () => {
+    const data = defaultConfigData();
+    delete data.hub.availabilityZones;
+    data.hub.azCount = 3;
+    const { json: lookedUp } = synthConfig(configFrom(data));
+    const zones = Object.keys(lookedUp.hub.data?.aws_availability_zones ?? {});
+    expect(zones).toHaveLength(1);
+    expect(resourceAt(lookedUp.hub, "aws_subnet", "network/private-az3")).toMatchObject({
+      cidr_block: "10.0.32.0/20",
+      availability_zone: `\${element(data.aws_availability_zones.${zones[0]}.names, 2)}`,
+    });
+  });
+});
