@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cidrContains, cidrsOverlap, parseCidr } from "../network/cidr";
 import { MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
+import { formatPath } from "./errors";
 import { AWS_REGIONS, suggestRegion } from "./regions";
 
 /**
@@ -281,7 +282,7 @@ function checkSubnets(
 function checkNoOverlap(subnets: { cidr: string; path: Path }[], ctx: Ctx): void {
   subnets.forEach((a, i) => {
     const clash = subnets.slice(0, i).find((b) => cidrsOverlap(a.cidr, b.cidr));
-    if (clash) ctx.addIssue({ code: "custom", path: a.path, message: `"${a.cidr}" overlaps ${clash.path.join(".")} (${clash.cidr})` });
+    if (clash) ctx.addIssue({ code: "custom", path: a.path, message: `"${a.cidr}" overlaps ${formatPath(clash.path)} (${clash.cidr})` });
   });
 }
 

@@ -1,0 +1,196 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { runCli } from "../modules/app/cli";
+import { ConfigError } from "../modules/config/errors";
+import { loadConfigFile, parseConfigText } from "../modules/config/load";
+import { DEFAULT_CONFIG_PATH, defaultConfigData, ROOT } from "./helpers";
+
+type Data = Record<string, any>;
+
+/** One rule each: how to break the default config, the YAML path the error must name, and words of the reason. */
+const INVALID: { rule: string; yaml: (d: Data) => string; path: string; reason: RegExp }[] = [
+  { rule: "malformed YAML", yaml: () => "hub:\n  region: [ap-northeast-1\nspokes: {}\n", path: "line 3, column 1", reason: /malformed YAML/ },
+  { rule: "empty file", yaml: () => "# nothing here\n", path: "(top level)", reason: /the config is empty/ },
+  { rule: "CIDR syntax", yaml: (d) => set(d, ["spokes", "project-b", "cidr"], "10.0.0/16"), path: "spokes.project-b.cidr", reason: /not an IPv4 CIDR/ },
+  { rule: "CIDR octet range", yaml: (d) => set(d, ["spokes", "project-a", "cidr"], "10.300.0.0/16"), path: "spokes.project-a.cidr", reason: /octet that is not 0-255/ },
+  { rule: "CIDR host bits", yaml: (d) => set(d, ["hub", "cidr"], "10.0.1.0/16"), path: "hub.cidr", reason: /host bits set; the network address is 10\.0\.0\.0\/16/ },
+  { rule: "VPC prefix larger than /16", yaml: (d) => set(d, ["hub", "cidr"], "10.0.0.0/8"), path: "hub.cidr", reason: /is a \/8; AWS allows \/16 to \/28/ },
+  { rule: "VPC prefix smaller than /28", yaml: (d) => set(d, ["spokes", "project-c", "cidr"], "10.0.0.0/29"), path: "spokes.project-c.cidr", reason: /is a \/29; AWS allows \/16 to \/28/ },
+  { rule: "subnet outside the VPC", yaml: (d) => set(d, ["hub", "subnets"], { private: ["10.0.0.0/20", "10.1.0.0/20"] }), path: "hub.subnets.private[1]", reason: /not inside the VPC CIDR 10\.0\.0\.0\/16/ },
+  { rule: "overlapping subnets", yaml: (d) => set(d, ["spokes", "project-a", "subnets"], ["10.0.0.0/20", "10.0.8.0/21"]), path: "spokes.project-a.subnets[1]", reason: /"10\.0\.8\.0\/21" overlaps subnets\[0\] \(10\.0\.0\.0\/20\)/ },
+  { rule: "subnet count per AZ", yaml: (d) => set(d, ["spokes", "project-d", "subnets"], ["10.0.0.0/20"]), path: "spokes.project-d.subnets", reason: /1 subnets for 2 Availability Zones/ },
+  { rule: "VPC too small to carve", yaml: (d) => set(d, ["spokes", "project-d", "cidr"], "10.0.0.0/26"), path: "spokes.project-d.subnets", reason: /too small to carve/ },
+  { rule: "fewer than 2 AZs listed", yaml: (d) => set(d, ["hub", "availabilityZones"], ["ap-northeast-1a"]), path: "hub.availabilityZones", reason: /at least 2/ },
+  { rule: "azCount below 2", yaml: (d) => set(d, ["spokes", "project-a", "azCount"], 1), path: "spokes.project-a.azCount", reason: /at least 2/ },
+  { rule: "AZ outside the Region", yaml: (d) => set(d, ["hub", "availabilityZones"], ["ap-northeast-1a", "us-east-1a"]), path: "hub.availabilityZones[1]", reason: /not in Region ap-northeast-1/ },
+  { rule: "unknown Region", yaml: (d) => set(d, ["hub", "region"], "ap-northeast-9"), path: "hub.region", reason: /not an AWS Region \(did you mean "ap-northeast-1"\?\)/ },
+  { rule: "duplicate spoke name", yaml: (d) => stringify(d).replace("  project-b:\n", "  project-a:\n"), path: "spokes.project-a", reason: /defined twice.*unique/ },
+  { rule: "duplicate port", yaml: (d) => set(d, ["spokes", "project-c", "port"], 3128), path: "spokes.project-c.port", reason: /3128 is already the port of spoke "project-a"/ },
+  { rule: "privileged port", yaml: (d) => set(d, ["spokes", "project-a", "port"], 80), path: "spokes.project-a.port", reason: /1024-65535/ },
+  { rule: "spoke name with a double hyphen", yaml: (d) => rename(d, "project-b", "project--b"), path: "spokes.project--b", reason: /no leading, trailing or double hyphen/ },
+  { rule: "spoke name with capitals", yaml: (d) => rename(d, "project-b", "Project-B"), path: "spokes.Project-B", reason: /a-z, 0-9/ },
+  { rule: "resource configuration name over 40", yaml: (d) => rename(d, "project-b", "project-b-with-a-very-long-name-xyz"), path: "spokes.project-b-with-a-very-long-name-xyz", reason: /"egress-project-b-with-a-very-long-name-xyz" would be 42 characters; VPC Lattice allows 40/ },
+  { rule: "account ID length", yaml: (d) => set(set_(d, ["hub", "accountId"], "111111111111"), ["spokes", "project-a", "accountId"], "12345678901"), path: "spokes.project-a.accountId", reason: /exactly 12 digits/ },
+  { rule: "account ID unquoted", yaml: (d) => set(d, ["hub", "accountId"], 123456789012), path: "hub.accountId", reason: /quoted string of 12 digits/ },
+  { rule: "hub account needed for shared spokes", yaml: (d) => set(d, ["spokes", "project-a", "accountId"], "222222222222"), path: "hub.accountId", reason: /required when a spoke names an accountId/ },
+  { rule: "misspelt setting", yaml: (d) => set(d, ["hub", "natGateway"], "single"), path: "hub.natGateway", reason: /not a known setting/ },
+  { rule: "NAT mode", yaml: (d) => set(d, ["hub", "natGateways"], "two"), path: "hub.natGateways", reason: /single.*per-az/ },
+  { rule: "S3 bucket name", yaml: (d) => set(d, ["state", "bucket"], "Egress_State"), path: "state.bucket", reason: /3-63 characters of a-z/ },
+  { rule: "existing VPC without subnets", yaml: (d) => set(d, ["spokes", "legacy"], { port: 3200, vpcId: "vpc-0123456789abcdef0" }), path: "spokes.legacy.subnetIds", reason: /required with vpcId/ },
+  { rule: "new and existing VPC at once", yaml: (d) => set(d, ["spokes", "project-a", "vpcId"], "vpc-0123456789abcdef0"), path: "spokes.project-a.cidr", reason: /only applies to a new VPC/ },
+  { rule: "neither new nor existing VPC", yaml: (d) => set(d, ["spokes", "project-a"], { port: 3128 }), path: "spokes.project-a", reason: /needs either cidr .* or vpcId/ },
+];
+
+function set_(d: Data, path: string[], value: unknown): Data {
+  let node = d;
+  for (const key of path.slice(0, -1)) node = node[key] ??= {};
+  node[path[path.length - 1]] = value;
+  return d;
+}
+function set(d: Data, path: string[], value: unknown): string {
+  return stringify(set_(d, path, value));
+}
+function rename(d: Data, from: string, to: string): string {
+  d.spokes = Object.fromEntries(Object.entries(d.spokes).map(([k, v]) => [k === from ? to : k, v]));
+  return stringify(d);
+}
+
+/** Names and contents of every file under `dir`, to prove nothing changed. */
+function snapshotDir(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[p.slice(dir.length)] = readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe("invalid configs", () => {
+  let work: string;
+  let out: string;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), "egresslink-config-"));
+    out = join(work, "cdktf.out");
+    mkdirSync(join(out, "stacks", "hub"), { recursive: true });
+    writeFileSync(join(out, "stacks", "hub", "cdk.tf.json"), '{"sentinel": "from the last good synth"}');
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test("there is a case for every rule", () => {
+    expect(INVALID.length).toBeGreaterThanOrEqual(15);
+    expect(new Set(INVALID.map((c) => c.rule)).size).toBe(INVALID.length);
+  });
+
+  test.each(INVALID.map((c) => [c.rule, c] as const))("%s: error names the path and the reason, exit 1, output untouched", (_rule, c) => {
+    const file = join(work, "egress.yaml");
+    writeFileSync(file, c.yaml(defaultConfigData()));
+    const before = snapshotDir(work);
+    let stderr = "";
+    const code = runCli(["--config", file, "--out", out], {}, { stdout: () => undefined, stderr: (t) => (stderr += t) });
+    expect(code).toBe(1);
+    const line = stderr.split("\n").find((l) => l.trimStart().startsWith(`${c.path}: `));
+    expect(line).toBeDefined();
+    expect(line).toMatch(c.reason);
+    expect(stderr).toContain(`${file}: `);
+    expect(stderr).toContain("Nothing was written.");
+    expect(snapshotDir(work)).toEqual(before);
+  });
+
+  test("a missing file names the file", () => {
+    let stderr = "";
+    const code = runCli(["--config", join(work, "nope.yaml")], {}, { stdout: () => undefined, stderr: (t) => (stderr += t) });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${join(work, "nope.yaml")}: 1 problem\n  (top level): cannot read the config: file not found`);
+  });
+
+  test("every problem is reported at once", () => {
+    const d = defaultConfigData();
+    d.hub.region = "mars-1";
+    d.spokes["project-a"].cidr = "10.0.0.0/33";
+    d.spokes["project-b"].port = 3128;
+    d.spokes["project-c"].portt = 1;
+    const err = captureConfigError(() => parseConfigText(stringify(d), "x.yaml"));
+    expect(err.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["hub.region", "spokes.project-a.cidr", "spokes.project-b.port", "spokes.project-c.portt"]));
+    expect(err.issues).toHaveLength(4);
+  });
+
+  test.each([
+    ["missing file", ["--config", "does-not-exist.yaml"], /does-not-exist\.yaml: 1 problem\n\s+\(top level\): cannot read the config: file not found/],
+    ["bad CIDR", ["--config", "BAD"], /spokes\.project-b\.cidr: "10\.0\.0\.0\/33" has prefix \/33/],
+  ])("as a real process, %s exits non-zero and writes nothing", (_name, args, message) => {
+    const dir = mkdtempSync(join(tmpdir(), "egresslink-proc-"));
+    try {
+      const bad = join(dir, "bad.yaml");
+      writeFileSync(bad, set(defaultConfigData(), ["spokes", "project-b", "cidr"], "10.0.0.0/33"));
+      const argv = args.map((a) => (a === "BAD" ? bad : a));
+      const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "main.ts"), ...argv, "--out", join(dir, "out")], { cwd: dir, encoding: "utf8" });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(readdirSync(dir).filter((f) => f !== "bad.yaml")).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("valid configs", () => {
+  test("the default config is the seeds' scenario: Tokyo hub and four spokes on 10.0.0.0/16", () => {
+    const config = loadConfigFile(DEFAULT_CONFIG_PATH);
+    expect(config.hub).toMatchObject({ region: "ap-northeast-1", cidr: "10.0.0.0/16", zones: { count: 2, names: ["ap-northeast-1a", "ap-northeast-1c"] } });
+    expect(config.spokes.map((s) => [s.name, s.port, s.vpc.kind === "new" && s.vpc.cidr])).toEqual([
+      ["project-a", 3128, "10.0.0.0/16"],
+      ["project-b", 3129, "10.0.0.0/16"],
+      ["project-c", 3130, "10.0.0.0/16"],
+      ["project-d", 3131, "10.0.0.0/16"],
+    ]);
+  });
+
+  test("defaults: state region from the hub, key prefix, NAT, proxy and gateway settings", () => {
+    const config = parseConfigText("state: {bucket: my-state}\nhub: {region: eu-west-1, cidr: 10.8.0.0/16}\n", "min.yaml");
+    expect(config.state).toEqual({ bucket: "my-state", region: "eu-west-1", keyPrefix: "egresslink", create: true });
+    expect(config.hub).toMatchObject({
+      zones: { count: 2 },
+      natGateways: "single",
+      privateSubnets: ["10.8.0.0/20", "10.8.16.0/20"],
+      publicSubnets: ["10.8.240.0/24", "10.8.241.0/24"],
+      proxy: { instanceType: "t4g.small", rootVolumeGiB: 16 },
+      resourceGateway: { ipv4AddressesPerEni: 16 },
+    });
+    expect(config.name).toBe("egress");
+    expect(config.spokes).toEqual([]);
+  });
+
+  test("spokes are ordered by name whatever the file order, and same-account IDs need no sharing", () => {
+    const config = parseConfigText(
+      'state: {bucket: my-state}\nhub: {region: eu-west-1, cidr: 10.8.0.0/16, accountId: "111111111111"}\nspokes:\n  zeta: {port: 4000, cidr: 10.0.0.0/16, accountId: "111111111111"}\n  alpha: {port: 4001, cidr: 10.0.0.0/16, accountId: "222222222222"}\n',
+      "order.yaml",
+    );
+    expect(config.spokes.map((s) => [s.name, s.accountId])).toEqual([["alpha", "222222222222"], ["zeta", undefined]]);
+  });
+
+  test.each(["examples/existing-vpcs.yaml", "egress.config.yaml"])("%s is valid", (file) => {
+    expect(() => loadConfigFile(join(ROOT, file))).not.toThrow();
+  });
+
+  test("the committed JSON Schema is the one the schema generates", () => {
+    const { configJsonSchema } = require("../modules/config/json-schema") as typeof import("../modules/config/json-schema");
+    expect(JSON.parse(readFileSync(join(ROOT, "egress.config.schema.json"), "utf8"))).toEqual(configJsonSchema());
+  });
+});
+
+function captureConfigError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
