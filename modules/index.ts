@@ -1,0 +1,28 @@
+/**
+ * egresslink public API. Import constructs from here in your own CDKTF app; provider classes
+ * are always imported by deep path (`@cdktf/provider-aws/lib/<resource>`) to keep synth fast.
+ */
+export { buildApp, buildStacks, type EgressStacks } from "./app/build";
+export { runCli, type CliIo } from "./app/cli";
+export { synthesizeTo } from "./app/synth";
+export { ConfigError, type ConfigIssue } from "./config/errors";
+export { configJsonSchema } from "./config/json-schema";
+export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig } from "./config/load";
+export type { EgressConfig, ExistingVpcConfig, HubConfig, NewVpcConfig, SpokeConfig, SpokeVpcConfig, StateConfig, ZonePlacement } from "./config/model";
+export { configSchema, LATTICE_NAME, type EgressConfigInput } from "./config/schema";
+export { EgressStack, type EgressStackProps } from "./core/stack";
+export { HUB_OUTPUT_DESCRIPTIONS, type HubOutputName, type HubOutputs } from "./hub/contract";
+export { EgressHub, type EgressHubProps, type HubSpoke } from "./hub/egress-hub";
+export { HubRemoteState, type HubStateLocation } from "./hub/remote-state";
+export { HUB_STACK, HubStack } from "./hub/stack";
+export { cidrContains, cidrsOverlap, cidrSubnet, parseCidr } from "./network/cidr";
+export { EgressVpc, type EgressVpcProps } from "./network/egress-vpc";
+export { carvePrivateSubnets, carvePublicSubnets } from "./network/layout";
+export { isGravitonType, ProxyInstance, type ProxyInstanceProps } from "./proxy/proxy-instance";
+export { DENIED_DESTINATIONS, renderSquidConf, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
+export { renderProxyUserData, type ProxyUserDataInput } from "./proxy/user-data";
+export { EgressSpoke, type EgressSpokeProps } from "./spoke/egress-spoke";
+export { SpokeStack, spokeStackName } from "./spoke/stack";
+export { stateKey, useS3Backend, type StateLocation } from "./state/backend";
+export { StateBucket, type StateBucketProps } from "./state/state-bucket";
+export { STATE_STACK, StateStack } from "./state/stack";
