@@ -73,6 +73,9 @@ describe("hub stack", () => {
     expect(Object.values(hub.data?.aws_ssm_parameter ?? {})[0]).toMatchObject({ name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" });
     expect(resourceAt(hub, "aws_iam_role_policy_attachment", "proxy/ssm-core").policy_arn).toMatch(/:iam::aws:policy\/AmazonSSMManagedInstanceCore$/);
     expect(Object.keys(resources(hub, "aws_iam_role_policy_attachment"))).toHaveLength(1);
+    // IAM names are account-wide: the Region keeps two hubs of one account apart.
+    expect(resourceAt(hub, "aws_iam_role", "proxy/role").name).toBe("egress-proxy-ap-northeast-1");
+    expect(resourceAt(hub, "aws_iam_instance_profile", "proxy/profile")).toMatchObject({ name: "egress-proxy-ap-northeast-1" });
     expect(resources(hub, "aws_iam_role_policy")).toEqual({});
   });
 

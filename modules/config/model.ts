@@ -17,36 +17,50 @@ export interface EgressConfig {
 }
 
 export interface StateConfig {
+  /** S3 bucket of every stack's state. */
   readonly bucket: string;
+  /** Region of the bucket. @default - the hub's Region */
   readonly region: string;
+  /** Keys are `<keyPrefix>/<stack>.tfstate`. @default "egresslink" */
   readonly keyPrefix: string;
-  /** Whether the egress-state stack creates the bucket. */
+  /** Whether the egress-state stack creates the bucket. @default true */
   readonly create: boolean;
 }
 
 /** Availability Zones of a VPC: listed by name, or the first `count` of the Region looked up at plan time. */
 export interface ZonePlacement {
+  /** Number of AZs. @default 2 */
   readonly count: number;
+  /** AZ names, in slot order. @default - the Region's first `count` zones, looked up at plan time */
   readonly names?: readonly string[];
 }
 
 export interface HubConfig {
+  /** Region of the hub and its spokes. */
   readonly region: string;
+  /** The hub's account; pins the provider to it. @default - any account, no cross-account sharing */
   readonly accountId?: string;
+  /** The hub VPC's CIDR. */
   readonly cidr: string;
+  /** The hub's AZs. */
   readonly zones: ZonePlacement;
+  /** One NAT gateway, or one per AZ. @default "single" */
   readonly natGateways: "single" | "per-az";
   /** One per AZ, in AZ order. */
   readonly privateSubnets: readonly string[];
   /** One per AZ, in AZ order. */
   readonly publicSubnets: readonly string[];
+  /** Proxy instance type (default "t4g.small") and root volume size (default 16 GiB). */
   readonly proxy: { readonly instanceType: string; readonly rootVolumeGiB: number };
+  /** Addresses per resource gateway ENI, 1-62, fixed at creation. @default 16 */
   readonly resourceGateway: { readonly ipv4AddressesPerEni: number };
 }
 
 export interface NewVpcConfig {
   readonly kind: "new";
+  /** The new VPC's CIDR. */
   readonly cidr: string;
+  /** Its AZs. @default - the hub's AZs for a same-account spoke, else 2 looked up */
   readonly zones: ZonePlacement;
   /** Private subnets, one per AZ, in AZ order. */
   readonly subnets: readonly string[];
@@ -54,17 +68,22 @@ export interface NewVpcConfig {
 
 export interface ExistingVpcConfig {
   readonly kind: "existing";
+  /** The VPC, looked up by ID. */
   readonly vpcId: string;
+  /** Subnets for the endpoint's ENIs, in distinct AZs; at least 2. */
   readonly subnetIds: readonly string[];
 }
 
 export type SpokeVpcConfig = NewVpcConfig | ExistingVpcConfig;
 
 export interface SpokeConfig {
+  /** The spoke's key in the config: part of its stack name, AWS names and Terraform addresses. */
   readonly name: string;
+  /** Its own proxy port on the hub. */
   readonly port: number;
   /** Set only when the spoke lives in another account than the hub. */
   readonly accountId?: string;
+  /** A new VPC or an existing one. */
   readonly vpc: SpokeVpcConfig;
 }
 

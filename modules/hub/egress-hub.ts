@@ -75,6 +75,7 @@ export class EgressHub extends Construct {
 
     this.proxy = new ProxyInstance(this, "proxy", {
       name: `${name}-proxy`,
+      iamName: `${name}-proxy-${hub.region}`,
       vpcId,
       subnetId: this.network.privateSubnetIds[0],
       instanceType: hub.proxy.instanceType,

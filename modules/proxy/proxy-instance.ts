@@ -21,6 +21,8 @@ export interface ProxyInstanceProps {
   readonly instanceType?: string;
   /** Encrypted gp3 root volume size. @default 16 */
   readonly rootVolumeGiB?: number;
+  /** Name of the IAM role and instance profile, which are global to the account (add the Region when a name is reused across Regions). @default - `name` */
+  readonly iamName?: string;
 }
 
 /** EC2 instance types whose family has a `g` after the generation digit run on Graviton (arm64). */
@@ -47,11 +49,10 @@ export class ProxyInstance extends Construct {
     }
 
     this.securityGroup = new SecurityGroup(this, "sg", {
-      name: `${props.name}`,
+      name: props.name,
       description: "egresslink proxy: spoke ports from the resource gateway only; web egress",
       vpcId: props.vpcId,
       tags: { Name: props.name },
-      lifecycle: { createBeforeDestroy: true },
     });
     // The proxy fetches for its clients over HTTP(S); SSM and the package repos are HTTPS too.
     for (const port of [80, 443]) {
@@ -69,12 +70,13 @@ export class ProxyInstance extends Construct {
     const assume = new DataAwsIamPolicyDocument(this, "assume", {
       statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
     });
-    this.role = new IamRole(this, "role", { name: props.name, assumeRolePolicy: assume.json });
+    const iamName = props.iamName ?? props.name;
+    this.role = new IamRole(this, "role", { name: iamName, assumeRolePolicy: assume.json });
     new IamRolePolicyAttachment(this, "ssm-core", {
       role: this.role.name,
       policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
     });
-    const profile = new IamInstanceProfile(this, "profile", { name: props.name, role: this.role.name });
+    const profile = new IamInstanceProfile(this, "profile", { name: iamName, role: this.role.name });
 
     const ami = new DataAwsSsmParameter(this, "ami", {
       name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${isGravitonType(instanceType) ? "arm64" : "x86_64"}`,
