@@ -33,6 +33,8 @@ describe("hub stack", () => {
   test("a single NAT gateway in the first public subnet serves both private route tables", () => {
     const nat = addressAt(hub, "aws_nat_gateway", "network/nat-az1");
     expect(Object.keys(resources(hub, "aws_nat_gateway"))).toHaveLength(1);
+    expect(resourceAt(hub, "aws_nat_gateway", "network/nat-az1").allocation_id).toBe(ref(addressAt(hub, "aws_eip", "network/nat-eip-az1"), "id"));
+    expect(resourceAt(hub, "aws_eip", "network/nat-eip-az1").domain).toBe("vpc");
     expect(resourceAt(hub, "aws_nat_gateway", "network/nat-az1").subnet_id).toBe(ref(addressAt(hub, "aws_subnet", "network/public-az1"), "id"));
     for (const slot of ["az1", "az2"]) {
       expect(resourceAt(hub, "aws_route", `network/private-default-${slot}`)).toMatchObject({
