@@ -1,2 +1,2 @@
-// Registers the types of the matchers `Testing.setupJest()` installs (see test/setup.ts).
+// Registers the types of the matchers `Testing.setupJest()` installs (see test/helpers-jest-setup.ts).
 import "cdktf/lib/testing/adapters/jest";

@@ -9,8 +9,13 @@ import { AWS_REGIONS, suggestRegion } from "./regions";
  * without AWS. `z.toJSONSchema` turns it into `egress.config.schema.json` for editors.
  */
 
+/** Lowercase names of `min`-`max` characters of a-z, 0-9 and '-', without leading, trailing or double hyphens. */
+function hyphenatedName(min: number, max: number): RegExp {
+  return new RegExp(`^(?!-)(?!.*-$)(?!.*--)[a-z0-9-]{${min},${max}}$`);
+}
+
 /** VPC Lattice names (resource gateways, resource configurations): Terraform checks only the length. */
-export const LATTICE_NAME = /^(?!-)(?!.*-$)(?!.*--)[a-z0-9-]{3,40}$/;
+export const LATTICE_NAME = hyphenatedName(3, 40);
 const LATTICE_NAME_MAX = 40;
 const LATTICE_RULE = "3-40 characters of a-z, 0-9 and '-', no leading, trailing or double hyphen (VPC Lattice name rule)";
 
@@ -166,7 +171,7 @@ export const configSchema = z
     $schema: z.string().optional().meta({ description: "Path of this JSON Schema, for editors" }),
     name: z
       .string()
-      .regex(/^(?!-)(?!.*-$)(?!.*--)[a-z0-9-]{3,20}$/, "must be 3-20 characters of a-z, 0-9 and '-', no leading, trailing or double hyphen")
+      .regex(hyphenatedName(3, 20), "must be 3-20 characters of a-z, 0-9 and '-', no leading, trailing or double hyphen")
       .default("egress")
       .meta({ description: "Prefix of AWS resource names" }),
     tags: z.record(z.string(), z.string()).default({}).meta({ description: "Tags on every resource (provider default_tags)" }),
