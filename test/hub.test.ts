@@ -4,7 +4,6 @@ import { RamResourceShare } from "@cdktf/provider-aws/lib/ram-resource-share";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpclatticeResourceGateway } from "@cdktf/provider-aws/lib/vpclattice-resource-gateway";
-import { parse } from "yaml";
 import { HUB_OUTPUT_DESCRIPTIONS } from "../modules/hub/contract";
 import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig } from "./helpers";
 
@@ -62,52 +61,6 @@ describe("hub stack", () => {
     });
   });
 
-  test("proxy: Graviton AL2023, SSM-managed, no SSH key, IMDSv2 only, encrypted root volume, private", () => {
-    const instance = resourceAt(hub, "aws_instance", "hub/proxy");
-    expect(instance).toMatchObject({
-      instance_type: "t4g.small",
-      associate_public_ip_address: false,
-      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
-      root_block_device: { encrypted: true, volume_type: "gp3" },
-      subnet_id: ref(addressAt(hub, "aws_subnet", "network/private-az1"), "id"),
-    });
-    expect(instance.key_name).toBeUndefined();
-    expect(Object.values(hub.data?.aws_ssm_parameter ?? {})[0]).toMatchObject({ name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64" });
-    expect(resourceAt(hub, "aws_iam_role_policy_attachment", "proxy/ssm-core").policy_arn).toMatch(/:iam::aws:policy\/AmazonSSMManagedInstanceCore$/);
-    expect(Object.keys(resources(hub, "aws_iam_role_policy_attachment"))).toHaveLength(1);
-    // IAM names are account-wide: the Region keeps two hubs of one account apart.
-    expect(resourceAt(hub, "aws_iam_role", "proxy/role").name).toBe("egress-proxy-ap-northeast-1");
-    expect(resourceAt(hub, "aws_iam_instance_profile", "proxy/profile")).toMatchObject({ name: "egress-proxy-ap-northeast-1" });
-    expect(resources(hub, "aws_iam_role_policy")).toEqual({});
-  });
-
-  test("proxy user data installs Squid with one named port per spoke", () => {
-    const userData = resourceAt(hub, "aws_instance", "hub/proxy").user_data as string;
-    expect(userData.startsWith("#cloud-config\n")).toBe(true);
-    const doc = parse(userData);
-    expect(doc.packages).toContain("squid");
-    const squidConf = doc.write_files.find((f: { path: string }) => f.path === "/etc/squid/squid.conf").content as string;
-    for (const [port, spoke] of [[3128, "project-a"], [3129, "project-b"], [3130, "project-c"], [3131, "project-d"]]) {
-      expect(squidConf).toContain(`http_port ${port} name=${spoke}\n`);
-    }
-    expect(squidConf).toContain("acl egress_clients src 10.0.0.0/20 10.0.16.0/20\n");
-  });
-
-  test("proxy security group admits each spoke port only from the resource gateway's security group", () => {
-    const proxySg = ref(addressAt(hub, "aws_security_group", "proxy/sg"), "id");
-    const gatewaySg = ref(addressAt(hub, "aws_security_group", "hub/gateway-sg"), "id");
-    const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule"));
-    expect(ingress.map((r) => r.from_port).sort()).toEqual([3128, 3129, 3130, 3131]);
-    for (const rule of ingress) {
-      expect(rule).toMatchObject({ security_group_id: proxySg, referenced_security_group_id: gatewaySg, ip_protocol: "tcp", to_port: rule.from_port });
-      expect(rule.cidr_ipv4).toBeUndefined();
-    }
-    const gatewayEgress = Object.values(resources(hub, "aws_vpc_security_group_egress_rule")).filter((r) => r.security_group_id === gatewaySg);
-    expect(gatewayEgress.map((r) => [r.from_port, r.referenced_security_group_id])).toEqual(
-      [3128, 3129, 3130, 3131].map((p) => [p, proxySg]),
-    );
-  });
-
   test("no security group rule anywhere admits 0.0.0.0/0 inbound", () => {
     for (const rule of Object.values(resources(hub, "aws_vpc_security_group_ingress_rule"))) expect(rule.cidr_ipv4).not.toBe("0.0.0.0/0");
     for (const sg of Object.values(resources(hub, "aws_security_group"))) expect(sg.ingress).toBeUndefined();
@@ -122,21 +75,6 @@ describe("hub stack", () => {
       ip_address_type: "IPV4",
       ipv4_addresses_per_eni: 16,
     });
-  });
-
-  test("one SINGLE TCP resource configuration per spoke, exposing only that spoke's port on the proxy", () => {
-    const gateway = ref(addressAt(hub, "aws_vpclattice_resource_gateway", "hub/resource-gateway"), "id");
-    const proxyIp = ref(addressAt(hub, "aws_instance", "hub/proxy"), "private_ip");
-    for (const [spoke, port] of [["project-a", 3128], ["project-b", 3129], ["project-c", 3130], ["project-d", 3131]] as const) {
-      expect(resourceAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${spoke}`)).toMatchObject({
-        name: `egress-${spoke}`,
-        type: "SINGLE",
-        protocol: "TCP",
-        port_ranges: [String(port)],
-        resource_gateway_identifier: gateway,
-        resource_configuration_definition: [{ ip_resource: [{ ip_address: proxyIp }] }],
-      });
-    }
   });
 
   test("same-account spokes need no RAM share", () => {
@@ -162,7 +100,10 @@ describe("hub stack", () => {
 
   test("outputs are exactly the hub contract, with descriptions", () => {
     // The contract is public API: this list changes only with a breaking-change note in the CHANGELOG.
-    const contract = ["nat_public_ips", "private_subnet_ids", "proxy_ports", "region", "resource_configuration_arns", "resource_gateway_arn", "vpc_cidr", "vpc_id"];
+    const contract = [
+      "nat_public_ips", "private_subnet_ids", "proxy_config_parameter", "proxy_log_group", "proxy_ports", "region",
+      "resource_configuration_arns", "resource_gateway_arn", "vpc_cidr", "vpc_id",
+    ];
     expect(Object.keys(hub.output ?? {}).sort()).toEqual(contract);
     expect(Object.keys(HUB_OUTPUT_DESCRIPTIONS).sort()).toEqual(contract);
     for (const [name, output] of Object.entries(hub.output ?? {})) expect(output.description).toBe(HUB_OUTPUT_DESCRIPTIONS[name as keyof typeof HUB_OUTPUT_DESCRIPTIONS]);
@@ -170,14 +111,6 @@ describe("hub stack", () => {
     expect(hub.output?.resource_configuration_arns.value).toEqual(
       Object.fromEntries(["project-a", "project-b", "project-c", "project-d"].map((s) => [s, ref(addressAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${s}`), "arn")])),
     );
-  });
-
-  test("x86 instance types get the x86_64 AMI", () => {
-    const data = defaultConfigData();
-    data.hub.proxy.instanceType = "m7i.large";
-    const { json: x86 } = synthConfig(configFrom(data));
-    expect(Object.values(x86.hub.data?.aws_ssm_parameter ?? {})[0]).toMatchObject({ name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" });
-    expect(resourceAt(x86.hub, "aws_instance", "hub/proxy").instance_type).toBe("m7i.large");
   });
 
   test("Availability Zones not listed are looked up, and subnets placed on the looked-up names", () => {

@@ -21,6 +21,11 @@ function ownedBy(address: string, spoke: string): boolean {
   return address.startsWith(`spoke-${spoke}:`) || new RegExp(`^hub:.*-${spoke}_[0-9A-F]{8}$`).test(address);
 }
 
+/** Whether a hub address belongs to the port block starting at `start` (its NLB, group, rules). */
+function ownedByBlock(address: string, start: number): boolean {
+  return new RegExp(`^hub:.*(ports-${start}_|-${start}_[0-9A-F]{8}$)`).test(address);
+}
+
 function synthData(data: Data) {
   return synthConfig(parseConfigText(stringify(data), "stability.yaml")).json;
 }
@@ -32,13 +37,23 @@ describe("Terraform addresses are keyed by spoke name, not position", () => {
 
   test("adding a spoke (sorting first) only adds addresses owned by it", () => {
     const data = defaultConfigData();
-    data.spokes = { "aaa-first": { port: 3200, cidr: "10.0.0.0/16" }, ...data.spokes };
+    data.spokes = { "aaa-first": { port: 3132, cidr: "10.0.0.0/16" }, ...data.spokes };
     const after = addresses(synthData(data));
     const added = [...after].filter((a) => !baseAddresses.has(a));
     const removed = [...baseAddresses].filter((a) => !after.has(a));
     expect(removed).toEqual([]);
     expect(added.length).toBeGreaterThan(10);
     expect(added.filter((a) => !ownedBy(a, "aaa-first"))).toEqual([]);
+  });
+
+  test("a spoke opening a new port block adds only that block's resources and its own", () => {
+    const data = defaultConfigData();
+    data.spokes["zz-new-block"] = { port: 3205, cidr: "10.0.0.0/16" };
+    const after = addresses(synthData(data));
+    expect([...baseAddresses].filter((a) => !after.has(a))).toEqual([]);
+    const added = [...after].filter((a) => !baseAddresses.has(a));
+    expect(added.some((a) => a.includes("aws_lb.") && ownedByBlock(a, 3200))).toBe(true);
+    expect(added.filter((a) => !ownedBy(a, "zz-new-block") && !ownedByBlock(a, 3200))).toEqual([]);
   });
 
   test("removing a spoke only removes addresses owned by it, and changes no other spoke's stack", () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EgressConfig } from "../config/model";
+import { PORT_BLOCK_SIZE } from "../proxy/port-blocks";
 
 /** What one synthesized stack holds. */
 export interface StackSummary {
@@ -49,6 +50,13 @@ export function deploySteps(dependencies: Readonly<Record<string, readonly strin
   return steps;
 }
 
+function proxyFleet(config: EgressConfig): string {
+  const { proxy } = config.hub;
+  if (proxy.mode === "single") return `1 x ${proxy.instanceType}, fixed IP ${proxy.fixedIp}`;
+  const groups = new Set(config.spokes.map((s) => Math.floor(s.port / PORT_BLOCK_SIZE))).size;
+  return `${proxy.minInstances} x ${proxy.instanceType} per NLB, ${groups} NLB${groups === 1 ? "" : "s"}`;
+}
+
 /** The summary the main job prints after synthesis. */
 export function formatSummary(config: EgressConfig, stacks: readonly StackSummary[], outdir: string, seconds: number): string {
   const table = (rows: string[][]) => {
@@ -80,7 +88,7 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     "",
     table(stackRows),
     "",
-    `Hub: ${config.hub.region}, VPC ${config.hub.cidr}, ${config.hub.zones.count} AZs, NAT ${config.hub.natGateways}, proxy ${config.hub.proxy.instanceType}`,
+    `Hub: ${config.hub.region}, VPC ${config.hub.cidr}, ${config.hub.zones.count} AZs, NAT ${config.hub.natGateways}, proxy ${config.hub.proxy.mode} (${proxyFleet(config)})`,
     table(spokeRows),
     "",
     "Deploy order:",

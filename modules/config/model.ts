@@ -1,4 +1,8 @@
+import { cidrHost } from "../network/cidr";
 import { carvePrivateSubnets, carvePublicSubnets } from "../network/layout";
+
+/** Host number of the single-mode proxy's default fixed IP in the first private subnet (AWS reserves 0-3). */
+const FIXED_IP_HOST = 10;
 import type { ParsedConfig } from "./schema";
 
 /**
@@ -50,10 +54,31 @@ export interface HubConfig {
   readonly privateSubnets: readonly string[];
   /** One per AZ, in AZ order. */
   readonly publicSubnets: readonly string[];
-  /** Proxy instance type (default "t4g.small") and root volume size (default 16 GiB). */
-  readonly proxy: { readonly instanceType: string; readonly rootVolumeGiB: number };
+  /** The proxy fleet. */
+  readonly proxy: ProxyConfig;
   /** Addresses per resource gateway ENI, 1-62, fixed at creation. @default 16 */
   readonly resourceGateway: { readonly ipv4AddressesPerEni: number };
+}
+
+export interface ProxyConfig {
+  /** `ha`: an Auto Scaling group across the AZs behind an internal NLB; `single`: one instance with a fixed-IP ENI. @default "ha" */
+  readonly mode: "ha" | "single";
+  /** EC2 instance type. @default "t4g.small" */
+  readonly instanceType: string;
+  /** ha: instances per Auto Scaling group (1 in single mode). @default 2 */
+  readonly minInstances: number;
+  /** ha: most instances per group (1 in single mode). @default - minInstances */
+  readonly maxInstances: number;
+  /** Encrypted gp3 root volume. @default 16 */
+  readonly rootVolumeGiB: number;
+  /** Domains every spoke may reach. @default [] */
+  readonly allowedDomains: readonly string[];
+  /** Ports CONNECT may reach. @default [443] */
+  readonly connectPorts: readonly number[];
+  /** Retention of the proxy logs in CloudWatch Logs. @default 30 */
+  readonly logRetentionDays: number;
+  /** single: the ENI's fixed private IP. @default - the 10th address of the first private subnet (undefined in ha mode) */
+  readonly fixedIp?: string;
 }
 
 export interface NewVpcConfig {
@@ -85,12 +110,17 @@ export interface SpokeConfig {
   readonly accountId?: string;
   /** A new VPC or an existing one. */
   readonly vpc: SpokeVpcConfig;
+  /** Domains this spoke may reach besides the hub's global list. @default [] */
+  readonly allowedDomains: readonly string[];
 }
 
 /** Applies derived defaults to a schema-valid config. */
 export function resolveConfig(parsed: ParsedConfig): EgressConfig {
   const { hub } = parsed;
   const hubZones = zonePlacement(hub.availabilityZones, hub.azCount);
+  const privateSubnets = hub.subnets.private ?? carvePrivateSubnets(hub.cidr, hubZones.count);
+  const single = hub.proxy.mode === "single";
+  const minInstances = single ? 1 : (hub.proxy.minInstances ?? 2);
   return {
     name: parsed.name,
     tags: parsed.tags,
@@ -101,9 +131,19 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
       cidr: hub.cidr,
       zones: hubZones,
       natGateways: hub.natGateways,
-      privateSubnets: hub.subnets.private ?? carvePrivateSubnets(hub.cidr, hubZones.count),
+      privateSubnets,
       publicSubnets: hub.subnets.public ?? carvePublicSubnets(hub.cidr, hubZones.count),
-      proxy: hub.proxy,
+      proxy: {
+        mode: hub.proxy.mode,
+        instanceType: hub.proxy.instanceType,
+        minInstances,
+        maxInstances: single ? 1 : (hub.proxy.maxInstances ?? minInstances),
+        rootVolumeGiB: hub.proxy.rootVolumeGiB,
+        allowedDomains: hub.proxy.allowedDomains,
+        connectPorts: hub.proxy.connectPorts,
+        logRetentionDays: hub.proxy.logRetentionDays,
+        fixedIp: single ? (hub.proxy.fixedIp ?? cidrHost(privateSubnets[0], FIXED_IP_HOST)) : undefined,
+      },
       resourceGateway: hub.resourceGateway,
     },
     spokes: Object.keys(parsed.spokes)
@@ -111,13 +151,12 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
       .map((name): SpokeConfig => {
         const spoke = parsed.spokes[name];
         const accountId = spoke.accountId !== undefined && spoke.accountId !== hub.accountId ? spoke.accountId : undefined;
-        if (spoke.vpcId !== undefined) {
-          return { name, port: spoke.port, accountId, vpc: { kind: "existing", vpcId: spoke.vpcId, subnetIds: spoke.subnetIds ?? [] } };
-        }
+        const common = { name, port: spoke.port, accountId, allowedDomains: spoke.allowedDomains };
+        if (spoke.vpcId !== undefined) return { ...common, vpc: { kind: "existing", vpcId: spoke.vpcId, subnetIds: spoke.subnetIds ?? [] } };
         const cidr = spoke.cidr as string;
         // A same-account spoke without its own AZ list reuses the hub's, so endpoint and gateway ENIs share AZs.
         const zones = spoke.availabilityZones || spoke.azCount !== undefined || accountId ? zonePlacement(spoke.availabilityZones, spoke.azCount) : hubZones;
-        return { name, port: spoke.port, accountId, vpc: { kind: "new", cidr, zones, subnets: spoke.subnets ?? carvePrivateSubnets(cidr, zones.count) } };
+        return { ...common, vpc: { kind: "new", cidr, zones, subnets: spoke.subnets ?? carvePrivateSubnets(cidr, zones.count) } };
       }),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { cidrContains, cidrsOverlap, parseCidr } from "../network/cidr";
-import { MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
+import { cidrContains, cidrHasIp, cidrsOverlap, parseCidr } from "../network/cidr";
+import { domainListProblems } from "../proxy/domains";
+import { carvePrivateSubnets, MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
 import { formatPath } from "./errors";
 import { AWS_REGIONS, suggestRegion } from "./regions";
 
@@ -66,6 +67,17 @@ const port = z
   .min(1024, "must be 1024-65535 (no privileged ports)")
   .max(65535, "must be 1024-65535");
 
+const allowedDomains = (description: string) =>
+  z
+    .array(z.string())
+    .superRefine((entries, ctx) => {
+      for (const p of domainListProblems(entries)) ctx.addIssue({ code: "custom", path: [p.index], message: p.message });
+    })
+    .meta({ description, examples: [[".github.com", "pypi.org"]] });
+
+/** Retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
 const latticeName = z.string().regex(LATTICE_NAME, `must be ${LATTICE_RULE}`);
 
 const s3BucketName = z
@@ -104,14 +116,35 @@ const hubSchema = z
       .default({}),
     proxy: z
       .strictObject({
+        mode: z
+          .enum(["ha", "single"])
+          .default("ha")
+          .meta({ description: "ha: Auto Scaling group across the AZs behind an internal NLB; single: one instance re-attaching a fixed-IP ENI (cheapest)" }),
         instanceType: z
           .string()
           .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "is not an EC2 instance type like t4g.small")
           .default("t4g.small")
           .meta({ description: "EC2 instance type; Graviton (arm64) types get the arm64 AMI" }),
+        minInstances: z.number().int().min(2, "must be at least 2 in ha mode (one instance is the single mode)").max(100).optional().meta({ description: "ha: instances per Auto Scaling group. Default: 2" }),
+        maxInstances: z.number().int().min(2).max(100).optional().meta({ description: "ha: the most instances per group (instance refresh and replacements). Default: minInstances" }),
         rootVolumeGiB: z.number().int().min(8, "must be at least 8 (the Amazon Linux 2023 AMI size)").max(1024).default(16),
+        allowedDomains: allowedDomains("Domains every spoke may reach: host.example.com (exact) or .example.com (with subdomains)").default([]),
+        connectPorts: z
+          .array(z.number().int().min(1).max(65535))
+          .min(1)
+          .default([443])
+          .meta({ description: "Ports HTTPS (CONNECT) may reach" }),
+        logRetentionDays: z
+          .number()
+          .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(", ")} (CloudWatch Logs retention values)`)
+          .default(30)
+          .meta({ description: "Retention of the proxy's access and cache logs" }),
+        fixedIp: z
+          .string()
+          .optional()
+          .meta({ description: "single: the proxy's fixed private IP, in the first private subnet. Default: its 10th address" }),
       })
-      .default({ instanceType: "t4g.small", rootVolumeGiB: 16 }),
+      .default({ mode: "ha", instanceType: "t4g.small", rootVolumeGiB: 16, allowedDomains: [], connectPorts: [443], logRetentionDays: 30 }),
     resourceGateway: z
       .strictObject({
         ipv4AddressesPerEni: z
@@ -126,6 +159,9 @@ const hubSchema = z
   })
   .superRefine((hub, ctx) => {
     const zones = checkZones(hub, hub.region, ctx);
+    const vpc = parseCidr(hub.cidr);
+    const firstPrivate = hub.subnets.private?.[0] ?? (typeof vpc !== "string" && vpc.prefix <= MAX_PRIVATE_CARVE_PREFIX ? carvePrivateSubnets(hub.cidr, 1)[0] : undefined);
+    checkProxyMode(hub.proxy, firstPrivate, ctx);
     const subnets = [
       ...checkSubnets(hub.cidr, hub.subnets.private, zones, ["subnets", "private"], MAX_PRIVATE_CARVE_PREFIX, ctx),
       ...checkSubnets(hub.cidr, hub.subnets.public, zones, ["subnets", "public"], MAX_PUBLIC_CARVE_PREFIX, ctx),
@@ -146,6 +182,7 @@ const spokeSchema = z
       .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet ID like subnet-0123456789abcdef0"))
       .optional()
       .meta({ description: "Subnets of the existing VPC for the endpoint, in distinct AZs; at least 2" }),
+    allowedDomains: allowedDomains("Domains this spoke may reach in addition to hub.proxy.allowedDomains").default([]),
   })
   .superRefine((spoke, ctx) => {
     const newVpcKeys = (["cidr", "availabilityZones", "azCount", "subnets"] as const).filter((k) => spoke[k] !== undefined);
@@ -217,6 +254,13 @@ export function crossFieldIssues(input: unknown): { path: Path; message: string 
     }
     if (typeof spoke.accountId === "string" && hub && hub.accountId === undefined && !issues.some((i) => i.path.join(".") === "hub.accountId")) {
       issues.push({ path: ["hub", "accountId"], message: `is required when a spoke names an accountId (spokes.${spokeName}.accountId), to tell same-account spokes from shared ones` });
+    }
+    const globalDomains = stringArray(asRecord(hub?.proxy)?.allowedDomains);
+    const spokeDomains = stringArray(spoke.allowedDomains);
+    if (globalDomains && spokeDomains) {
+      for (const p of domainListProblems(spokeDomains, globalDomains, "hub.proxy.allowedDomains")) {
+        if (p.message.includes("hub.proxy.allowedDomains")) issues.push({ path: ["spokes", spokeName, "allowedDomains", p.index], message: p.message });
+      }
     }
     const hubRegion = hub && typeof hub.region === "string" && AWS_REGIONS.includes(hub.region) ? hub.region : undefined;
     if (hubRegion && Array.isArray(spoke.availabilityZones)) {
@@ -293,6 +337,38 @@ function checkNoOverlap(subnets: { cidr: string; path: Path }[], ctx: Ctx): void
 
 function isZoneOf(az: string, regionName: string): boolean {
   return az.length === regionName.length + 1 && az.startsWith(regionName);
+}
+
+/** Mode-specific proxy settings: each applies to one mode only, and the fixed IP must be usable. */
+function checkProxyMode(proxy: { mode: "ha" | "single"; minInstances?: number; maxInstances?: number; fixedIp?: string }, firstPrivateSubnet: string | undefined, ctx: Ctx): void {
+  const at = (key: string) => ["proxy", key];
+  if (proxy.mode === "single") {
+    for (const key of ["minInstances", "maxInstances"] as const) {
+      if (proxy[key] !== undefined) ctx.addIssue({ code: "custom", path: at(key), message: "only applies to mode ha; mode single runs one instance" });
+    }
+  } else if (proxy.fixedIp !== undefined) {
+    ctx.addIssue({ code: "custom", path: at("fixedIp"), message: "only applies to mode single; in mode ha the NLB gives the proxy its address" });
+  }
+  if (proxy.minInstances !== undefined && proxy.maxInstances !== undefined && proxy.maxInstances < proxy.minInstances) {
+    ctx.addIssue({ code: "custom", path: at("maxInstances"), message: `is ${proxy.maxInstances}, below minInstances (${proxy.minInstances})` });
+  }
+  const subnet = firstPrivateSubnet === undefined ? "unknown" : parseCidr(firstPrivateSubnet);
+  if (proxy.fixedIp !== undefined && firstPrivateSubnet !== undefined && typeof subnet !== "string") {
+    const ip = proxy.fixedIp;
+    const host = typeof parseCidr(`${ip}/32`) === "string" ? undefined : cidrHasIp(firstPrivateSubnet, ip) ? ipOffset(ip) - subnet.base : -1;
+    const size = 2 ** (32 - subnet.prefix);
+    if (host === undefined) ctx.addIssue({ code: "custom", path: at("fixedIp"), message: `"${ip}" is not an IPv4 address` });
+    else if (host < 0) ctx.addIssue({ code: "custom", path: at("fixedIp"), message: `"${ip}" is not in the first private subnet ${firstPrivateSubnet}` });
+    else if (host < 4 || host === size - 1) ctx.addIssue({ code: "custom", path: at("fixedIp"), message: `"${ip}" is one of the addresses AWS reserves in ${firstPrivateSubnet} (first four and last)` });
+  }
+}
+
+function ipOffset(ip: string): number {
+  return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+function stringArray(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : undefined;
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

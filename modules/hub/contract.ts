@@ -19,6 +19,10 @@ export interface HubOutputs {
   readonly resource_configuration_arns: Record<string, string>;
   /** Per spoke name, its proxy port. */
   readonly proxy_ports: Record<string, number>;
+  /** Name of the SSM parameter holding squid.conf (gzip, base64). */
+  readonly proxy_config_parameter: string;
+  /** CloudWatch Logs group of the proxies' access and cache logs. */
+  readonly proxy_log_group: string;
 }
 
 /** Every hub output with its description; typed so that the interface and the outputs cannot drift apart. */
@@ -31,6 +35,8 @@ export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs]-?: stri
   resource_gateway_arn: "ARN of the resource gateway exposing the proxy",
   resource_configuration_arns: "Map of spoke name to the ARN of its resource configuration",
   proxy_ports: "Map of spoke name to its proxy port",
+  proxy_config_parameter: "SSM parameter holding the proxies' squid.conf (gzip, base64)",
+  proxy_log_group: "CloudWatch Logs group of the proxies' access.log and cache.log",
 };
 
 export type HubOutputName = keyof HubOutputs;

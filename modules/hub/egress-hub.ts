@@ -3,8 +3,6 @@ import { RamResourceAssociation } from "@cdktf/provider-aws/lib/ram-resource-ass
 import { RamResourceShare } from "@cdktf/provider-aws/lib/ram-resource-share";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { VpclatticeResourceConfiguration } from "@cdktf/provider-aws/lib/vpclattice-resource-configuration";
 import { VpclatticeResourceGateway } from "@cdktf/provider-aws/lib/vpclattice-resource-gateway";
 import { TerraformOutput } from "cdktf";
@@ -12,9 +10,8 @@ import { Construct } from "constructs";
 import type { HubConfig } from "../config/model";
 import { LATTICE_NAME } from "../config/schema";
 import { EgressVpc } from "../network/egress-vpc";
-import { ProxyInstance } from "../proxy/proxy-instance";
+import { ProxyFleet } from "../proxy/fleet";
 import { renderSquidConf } from "../proxy/squid-conf";
-import { renderProxyUserData } from "../proxy/user-data";
 import { HUB_OUTPUT_DESCRIPTIONS, type HubOutputs } from "./contract";
 
 /** A spoke as the hub sees it. */
@@ -25,6 +22,19 @@ export interface HubSpoke {
   readonly port: number;
   /** Account to share the spoke's resource configuration with through RAM. @default - the hub's account, no sharing */
   readonly accountId?: string;
+  /** Domains this spoke may reach besides the hub's global list. @default [] */
+  readonly allowedDomains?: readonly string[];
+}
+
+/** The hub's squid.conf: every spoke's port and allow-list; clients are the gateway's (and NLBs') private subnets. */
+export function hubSquidConf(hub: HubConfig, spokes: readonly HubSpoke[]): string {
+  return renderSquidConf({
+    listeners: spokes,
+    // The resource gateway source-NATs every spoke into the hub's private subnets (the NLBs live there too).
+    clientCidrs: hub.privateSubnets,
+    allowedDomains: hub.proxy.allowedDomains,
+    connectPorts: hub.proxy.connectPorts,
+  });
 }
 
 export interface EgressHubProps {
@@ -45,7 +55,7 @@ export interface EgressHubProps {
  */
 export class EgressHub extends Construct {
   readonly network: EgressVpc;
-  readonly proxy: ProxyInstance;
+  readonly proxy: ProxyFleet;
   readonly resourceGateway: VpclatticeResourceGateway;
   /** Per spoke name. */
   readonly resourceConfigurations: Readonly<Record<string, VpclatticeResourceConfiguration>>;
@@ -73,17 +83,6 @@ export class EgressHub extends Construct {
       tags: { Name: `${name}-hub-s3` },
     });
 
-    this.proxy = new ProxyInstance(this, "proxy", {
-      name: `${name}-proxy`,
-      iamName: `${name}-proxy-${hub.region}`,
-      vpcId,
-      subnetId: this.network.privateSubnetIds[0],
-      instanceType: hub.proxy.instanceType,
-      rootVolumeGiB: hub.proxy.rootVolumeGiB,
-      // The resource gateway source-NATs every spoke into the hub's private subnets.
-      userData: renderProxyUserData({ squidConf: renderSquidConf({ listeners: props.spokes, clientCidrs: hub.privateSubnets }) }),
-    });
-
     const gatewaySg = new SecurityGroup(this, "gateway-sg", {
       name: `${name}-resource-gateway`,
       description: "egresslink resource gateway: reaches only the proxy ports",
@@ -100,26 +99,37 @@ export class EgressHub extends Construct {
       tags: { Name: `${name}-hub` },
     });
 
+    const { proxy } = hub;
+    this.proxy = new ProxyFleet(this, "proxy", {
+      name,
+      region: hub.region,
+      vpcId,
+      subnetIds: this.network.privateSubnetIds,
+      squidConf: hubSquidConf(hub, props.spokes),
+      listeners: props.spokes,
+      clientSecurityGroupId: gatewaySg.id,
+      mode: proxy.mode,
+      instanceType: proxy.instanceType,
+      minInstances: proxy.minInstances,
+      maxInstances: proxy.maxInstances,
+      rootVolumeGiB: proxy.rootVolumeGiB,
+      connectPorts: proxy.connectPorts,
+      logRetentionDays: proxy.logRetentionDays,
+      fixedIp: proxy.fixedIp,
+    });
+
     const configurations: Record<string, VpclatticeResourceConfiguration> = {};
     for (const spoke of props.spokes) {
-      const port = { ipProtocol: "tcp", fromPort: spoke.port, toPort: spoke.port, description: `spoke ${spoke.name}` };
-      new VpcSecurityGroupEgressRule(this, `gateway-to-proxy-${spoke.name}`, {
-        ...port,
-        securityGroupId: gatewaySg.id,
-        referencedSecurityGroupId: this.proxy.securityGroup.id,
-      });
-      new VpcSecurityGroupIngressRule(this, `proxy-from-gateway-${spoke.name}`, {
-        ...port,
-        securityGroupId: this.proxy.securityGroup.id,
-        referencedSecurityGroupId: gatewaySg.id,
-      });
+      const target = this.proxy.targets[spoke.name];
       const configuration = new VpclatticeResourceConfiguration(this, `config-${spoke.name}`, {
         name: `${name}-${spoke.name}`,
         type: "SINGLE",
         protocol: "TCP",
         portRanges: [String(spoke.port)],
         resourceGatewayIdentifier: this.resourceGateway.id,
-        resourceConfigurationDefinition: [{ ipResource: [{ ipAddress: this.proxy.instance.privateIp }] }],
+        resourceConfigurationDefinition: [
+          target.kind === "dns" ? { dnsResource: [{ domainName: target.domainName, ipAddressType: "IPV4" }] } : { ipResource: [{ ipAddress: target.ipAddress }] },
+        ],
         tags: { Name: `${name}-${spoke.name}`, "egresslink:spoke": spoke.name },
       });
       configurations[spoke.name] = configuration;
@@ -137,6 +147,8 @@ export class EgressHub extends Construct {
         resource_gateway_arn: this.resourceGateway.arn,
         resource_configuration_arns: Object.fromEntries(Object.entries(configurations).map(([spoke, c]) => [spoke, c.arn])),
         proxy_ports: Object.fromEntries(props.spokes.map((s) => [s.name, s.port])),
+        proxy_config_parameter: this.proxy.configParameter.name,
+        proxy_log_group: this.proxy.logGroup.name,
       };
       for (const [key, value] of Object.entries(outputs)) {
         const output = new TerraformOutput(this, key, { value, description: HUB_OUTPUT_DESCRIPTIONS[key as keyof HubOutputs] });

@@ -72,6 +72,18 @@ export function cidrSubnet(cidr: string, newbits: number, netnum: number): strin
   return formatCidr({ base: (net.base + netnum * 2 ** (32 - prefix)) >>> 0, prefix });
 }
 
+/** The `hostnum`-th address of `cidr` (Terraform's `cidrhost`). */
+export function cidrHost(cidr: string, hostnum: number): string {
+  const net = mustParseCidr(cidr);
+  if (!Number.isInteger(hostnum) || hostnum < 0 || hostnum >= networkSize(net)) throw new Error(`${cidr} has no host number ${hostnum}`);
+  return intToIp((net.base + hostnum) >>> 0);
+}
+
+/** Whether `ip` (a.b.c.d) lies in `cidr`. */
+export function cidrHasIp(cidr: string, ip: string): boolean {
+  return typeof parseCidr(`${ip}/32`) !== "string" && cidrContains(cidr, `${ip}/32`);
+}
+
 function prefixMask(prefix: number): number {
   return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
 }

@@ -1,0 +1,336 @@
+import { gzipSync } from "node:zlib";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Token } from "cdktf";
+import { Construct } from "constructs";
+import { portBlocks, type PortBlock } from "./port-blocks";
+import type { ProxyListener } from "./squid-conf";
+import { PROXY_ENI_TAG, renderProxyUserData } from "./user-data";
+
+/** SSM Parameter Store value limits: Standard 4 KB, Advanced 8 KB. */
+const SSM_STANDARD_LIMIT = 4096;
+const SSM_ADVANCED_LIMIT = 8192;
+
+export interface ProxyFleetProps {
+  /** Prefix of resource names, e.g. `egress`. */
+  readonly name: string;
+  /** Region of the fleet (names the IAM role, which is account-wide, and the AMI lookups). */
+  readonly region: string;
+  readonly vpcId: string;
+  /** Private subnets, one per AZ in AZ order. The single-mode ENI lives in the first. */
+  readonly subnetIds: readonly string[];
+  /** The rendered squid.conf (see `renderSquidConf`); stored in SSM, never in user data. */
+  readonly squidConf: string;
+  /** The spokes' ports: NLB listeners (ha) and security group rules. */
+  readonly listeners: readonly ProxyListener[];
+  /** Security group of the clients (the resource gateway); admitted to the spoke ports only. */
+  readonly clientSecurityGroupId: string;
+  /** `ha`: Auto Scaling group(s) across the AZs behind internal NLB(s); `single`: one instance re-attaching a fixed-IP ENI. @default "ha" */
+  readonly mode?: "ha" | "single";
+  /** EC2 instance type; Graviton types get the arm64 AMI. @default "t4g.small" */
+  readonly instanceType?: string;
+  /** ha: instances per Auto Scaling group, at least 2. @default 2 */
+  readonly minInstances?: number;
+  /** ha: most instances per group. @default - minInstances */
+  readonly maxInstances?: number;
+  /** Encrypted gp3 root volume. @default 16 */
+  readonly rootVolumeGiB?: number;
+  /** Ports the proxy may reach on the internet: 80 and these. @default [443] */
+  readonly connectPorts?: readonly number[];
+  /** CloudWatch Logs retention of access.log and cache.log. @default 30 */
+  readonly logRetentionDays?: number;
+  /** single: the ENI's fixed private IP, inside the first subnet. Required in single mode. */
+  readonly fixedIp?: string;
+}
+
+/** Where a spoke's resource configuration points: the NLB's DNS name (ha) or the fixed IP (single). */
+export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } | { readonly kind: "ip"; readonly ipAddress: string };
+
+/** EC2 instance types whose family has a `g` after the generation digit run on Graviton (arm64). */
+export function isGravitonType(instanceType: string): boolean {
+  return /^[a-z]+\d+[a-z-]*g[a-z-]*\./.test(instanceType);
+}
+
+/** squid.conf as stored in SSM (gzip, base64) and the parameter tier that holds it. */
+export function encodeProxyConfig(squidConf: string): { readonly value: string; readonly tier: "Standard" | "Advanced" } {
+  const value = gzipSync(Buffer.from(squidConf, "utf8"), { level: 9 }).toString("base64");
+  if (value.length > SSM_ADVANCED_LIMIT) {
+    throw new Error(
+      `the proxy config is ${value.length} bytes compressed; an SSM parameter holds ${SSM_ADVANCED_LIMIT}. Fewer spokes per hub or shorter allow-lists are needed`,
+    );
+  }
+  return { value, tier: value.length > SSM_STANDARD_LIMIT ? "Advanced" : "Standard" };
+}
+
+/**
+ * The Squid fleet. Instances are SSM-managed (no SSH key), IMDSv2-only, with encrypted volumes,
+ * and read squid.conf from one SSM parameter every minute (IAM: that parameter only), so an
+ * allow-list change updates the parameter and nothing else. Logs go to a CloudWatch log group.
+ *
+ * ha: per port block (see `portBlocks`), an internal NLB with one TCP listener and target
+ * group per spoke port (cross-zone, TCP health checks on the port) in front of an Auto Scaling
+ * group across all subnets. single: an Auto Scaling group of one in the first subnet that
+ * attaches a persistent ENI with a fixed IP at boot (IAM: that ENI only).
+ */
+export class ProxyFleet extends Construct {
+  readonly configParameter: SsmParameter;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly role: IamRole;
+  readonly launchTemplate: LaunchTemplate;
+  /** The instances' security group. */
+  readonly securityGroup: SecurityGroup;
+  /** Per port-block start. */
+  readonly autoScalingGroups: Readonly<Record<number, AutoscalingGroup>>;
+  /** Per port-block start (ha only). */
+  readonly loadBalancers: Readonly<Record<number, Lb>>;
+  /** The fixed-IP ENI (single only). */
+  readonly networkInterface?: NetworkInterface;
+  /** Per spoke name: where its resource configuration points. */
+  readonly targets: Readonly<Record<string, ProxyTarget>>;
+
+  private readonly props: ProxyFleetProps;
+
+  constructor(scope: Construct, id: string, props: ProxyFleetProps) {
+    super(scope, id);
+    this.props = props;
+    const mode = props.mode ?? "ha";
+    const instanceType = props.instanceType ?? "t4g.small";
+    const minInstances = mode === "single" ? 1 : (props.minInstances ?? 2);
+    const maxInstances = mode === "single" ? 1 : (props.maxInstances ?? minInstances);
+    validate(props, mode, minInstances, maxInstances);
+    const { name } = props;
+    const blocks = portBlocks(props.listeners);
+    const config = encodeProxyConfig(props.squidConf);
+    // Literal names: the user data is base64-encoded here, where a Terraform reference could not resolve.
+    const parameterName = `/egresslink/${name}/proxy/squid.conf`;
+    const logGroupName = `/egresslink/${name}/proxy`;
+
+    this.configParameter = new SsmParameter(this, "config", {
+      name: parameterName,
+      description: "egresslink: squid.conf (gzip, base64); the proxies apply changes within a minute",
+      type: "String",
+      tier: config.tier,
+      value: config.value,
+    });
+    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: logGroupName, retentionInDays: props.logRetentionDays ?? 30 });
+
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      name: `${name}-proxy`,
+      description: "egresslink proxy instances: spoke ports from the front only; web egress",
+      vpcId: props.vpcId,
+      tags: { Name: `${name}-proxy` },
+    });
+    for (const port of [...new Set([80, ...(props.connectPorts ?? [443])])].sort((a, b) => a - b)) {
+      new VpcSecurityGroupEgressRule(this, `egress-${port}`, {
+        securityGroupId: this.securityGroup.id,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: "0.0.0.0/0",
+        description: `proxied and system traffic to port ${port}`,
+      });
+    }
+
+    const eniTag = `${name}-proxy`;
+    if (mode === "single") {
+      this.networkInterface = new NetworkInterface(this, "eni", {
+        subnetId: props.subnetIds[0],
+        privateIps: [props.fixedIp as string],
+        securityGroups: [this.securityGroup.id],
+        description: "egresslink proxy: fixed address, re-attached by each replacement instance",
+        tags: { Name: `${name}-proxy`, [PROXY_ENI_TAG]: eniTag },
+      });
+    }
+
+    const singleGroupName = `${name}-proxy`;
+    this.role = this.instanceRole(mode === "single" ? [singleGroupName] : []);
+    const profile = new IamInstanceProfile(this, "profile", { name: `${name}-proxy-${props.region}`, role: this.role.name });
+    const userData = renderProxyUserData({
+      region: props.region,
+      configParameterName: parameterName,
+      logGroupName,
+      eniTag: mode === "single" ? eniTag : undefined,
+    });
+    this.launchTemplate = new LaunchTemplate(this, "launch-template", {
+      name: `${name}-proxy`,
+      description: "egresslink proxy (Squid on Amazon Linux 2023)",
+      // Resolved at each launch: replacements get the current AMI without a template change.
+      imageId: `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${isGravitonType(instanceType) ? "arm64" : "x86_64"}`,
+      instanceType,
+      iamInstanceProfile: { arn: profile.arn },
+      vpcSecurityGroupIds: [this.securityGroup.id],
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: props.rootVolumeGiB ?? 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      userData: base64Literal(userData),
+      updateDefaultVersion: true,
+      tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { Name: `${name}-proxy` } })),
+    });
+
+    const groups: Record<number, AutoscalingGroup> = {};
+    const balancers: Record<number, Lb> = {};
+    const targets: Record<string, ProxyTarget> = {};
+    if (mode === "single") {
+      // The ENI lives in one AZ, so the group does too; all blocks share the one instance.
+      const group = this.autoScalingGroup("asg", singleGroupName, [props.subnetIds[0]], 1, 1, [], "EC2");
+      for (const block of blocks) {
+        groups[block.start] = group;
+        this.admit(`proxy-from-clients-${block.start}`, this.securityGroup.id, props.clientSecurityGroupId, block);
+        this.allowEgress(`clients-to-proxy-${block.start}`, props.clientSecurityGroupId, this.securityGroup.id, block);
+        for (const l of block.members) targets[l.name] = { kind: "ip", ipAddress: props.fixedIp as string };
+      }
+    } else {
+      const frontSg = new SecurityGroup(this, "nlb-sg", {
+        name: `${name}-proxy-nlb`,
+        description: "egresslink proxy NLBs: spoke ports from the clients, to the instances",
+        vpcId: props.vpcId,
+        tags: { Name: `${name}-proxy-nlb` },
+      });
+      for (const block of blocks) {
+        const shard = new Construct(this, `ports-${block.start}`);
+        const nlb = new Lb(shard, "nlb", {
+          name: `${name}-proxy-${block.start}`,
+          internal: true,
+          loadBalancerType: "network",
+          subnets: [...props.subnetIds],
+          securityGroups: [frontSg.id],
+          enableCrossZoneLoadBalancing: true,
+          tags: { Name: `${name}-proxy-${block.start}` },
+        });
+        const targetGroups = block.members.map((l) => {
+          const tg = new LbTargetGroup(shard, `tg-${l.name}`, {
+            port: l.port,
+            protocol: "TCP",
+            vpcId: props.vpcId,
+            targetType: "instance",
+            // Instances then see the NLB's address, which the security groups can reference.
+            preserveClientIp: "false",
+            deregistrationDelay: "30",
+            healthCheck: { protocol: "TCP", port: "traffic-port", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
+            tags: { Name: `${name}-${l.name}`, "egresslink:spoke": l.name },
+          });
+          new LbListener(shard, `listener-${l.name}`, { loadBalancerArn: nlb.arn, port: l.port, protocol: "TCP", defaultAction: [{ type: "forward", targetGroupArn: tg.arn }] });
+          targets[l.name] = { kind: "dns", domainName: nlb.dnsName };
+          return tg;
+        });
+        groups[block.start] = this.autoScalingGroup(`asg-${block.start}`, `${name}-proxy-${block.start}`, props.subnetIds, minInstances, maxInstances, targetGroups.map((tg) => tg.arn), "ELB", shard);
+        balancers[block.start] = nlb;
+        this.allowEgress(`clients-to-nlb-${block.start}`, props.clientSecurityGroupId, frontSg.id, block);
+        this.admit(`nlb-from-clients-${block.start}`, frontSg.id, props.clientSecurityGroupId, block);
+        this.allowEgress(`nlb-to-proxy-${block.start}`, frontSg.id, this.securityGroup.id, block);
+        this.admit(`proxy-from-nlb-${block.start}`, this.securityGroup.id, frontSg.id, block);
+      }
+    }
+    this.autoScalingGroups = groups;
+    this.loadBalancers = balancers;
+    this.targets = targets;
+  }
+
+  /** The instances' role: SSM management, its config parameter, its log group and, in single mode, its ENI. */
+  private instanceRole(singleGroupNames: readonly string[]): IamRole {
+    // singleGroupNames: the groups whose instances may attach the ENI (single mode only).
+    const { name, region } = this.props;
+    const partition = new DataAwsPartition(this, "partition");
+    const assume = new DataAwsIamPolicyDocument(this, "assume", {
+      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
+    });
+    const role = new IamRole(this, "role", { name: `${name}-proxy-${region}`, assumeRolePolicy: assume.json });
+    new IamRolePolicyAttachment(this, "ssm-core", { role: role.name, policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` });
+    const statement: DataAwsIamPolicyDocumentStatement[] = [
+      { sid: "ReadProxyConfig", actions: ["ssm:GetParameter"], resources: [this.configParameter.arn] },
+      {
+        sid: "ShipProxyLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        resources: [this.logGroup.arn, `${this.logGroup.arn}:*`],
+      },
+    ];
+    if (this.networkInterface && singleGroupNames.length > 0) {
+      const account = new DataAwsCallerIdentity(this, "account");
+      statement.push(
+        // Describe calls take no resource-level permissions.
+        { sid: "FindProxyEni", actions: ["ec2:DescribeNetworkInterfaces"], resources: ["*"] },
+        { sid: "AttachProxyEni", actions: ["ec2:AttachNetworkInterface"], resources: [this.networkInterface.arn] },
+        {
+          sid: "AttachToOwnGroup",
+          actions: ["ec2:AttachNetworkInterface"],
+          resources: [`arn:${partition.partition}:ec2:${region}:${account.accountId}:instance/*`],
+          condition: [{ test: "StringEquals", variable: "aws:ResourceTag/aws:autoscaling:groupName", values: [...singleGroupNames] }],
+        },
+      );
+    }
+    const policy = new DataAwsIamPolicyDocument(this, "policy", { statement });
+    new IamRolePolicy(this, "inline", { name: "egresslink-proxy", role: role.id, policy: policy.json });
+    return role;
+  }
+
+  private autoScalingGroup(
+    id: string,
+    groupName: string,
+    subnetIds: readonly string[],
+    min: number,
+    max: number,
+    targetGroupArns: string[],
+    healthCheckType: "ELB" | "EC2",
+    scope: Construct = this,
+  ): AutoscalingGroup {
+    return new AutoscalingGroup(scope, id, {
+      name: groupName,
+      minSize: min,
+      maxSize: max,
+      desiredCapacity: min,
+      vpcZoneIdentifier: [...subnetIds],
+      healthCheckType,
+      // Package install and the first config sync take about two minutes.
+      healthCheckGracePeriod: 300,
+      targetGroupArns: targetGroupArns.length > 0 ? targetGroupArns : undefined,
+      launchTemplate: { id: this.launchTemplate.id, version: `${this.launchTemplate.latestVersion}` },
+      // A new launch template version (not a config change: that lives in SSM) rolls the group.
+      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: min > 1 ? 50 : 0 } },
+      tag: [{ key: "Name", value: `${this.props.name}-proxy`, propagateAtLaunch: true }],
+    });
+  }
+
+  private admit(id: string, securityGroupId: string, from: string, block: PortBlock<ProxyListener>): void {
+    new VpcSecurityGroupIngressRule(this, id, { securityGroupId, referencedSecurityGroupId: from, ipProtocol: "tcp", fromPort: block.fromPort, toPort: block.toPort, description: describe(block) });
+  }
+
+  private allowEgress(id: string, securityGroupId: string, to: string, block: PortBlock<ProxyListener>): void {
+    new VpcSecurityGroupEgressRule(this, id, { securityGroupId, referencedSecurityGroupId: to, ipProtocol: "tcp", fromPort: block.fromPort, toPort: block.toPort, description: describe(block) });
+  }
+}
+
+/** Base64 of a string that must hold no Terraform reference (its placeholder would be encoded instead). */
+function base64Literal(text: string): string {
+  if (Token.isUnresolved(text)) throw new Error("ProxyFleet: the user data must not contain Terraform references");
+  return Buffer.from(text, "utf8").toString("base64");
+}
+
+function describe(block: PortBlock<ProxyListener>): string {
+  const names = block.members.map((m) => m.name).join(", ");
+  return `spoke ports ${block.fromPort}-${block.toPort}: ${names.length > 200 ? `${block.members.length} spokes` : names}`;
+}
+
+function validate(props: ProxyFleetProps, mode: "ha" | "single", min: number, max: number): void {
+  const where = `ProxyFleet '${props.name}'`;
+  if (props.subnetIds.length < 1) throw new Error(`${where}: 'subnetIds' must list at least one subnet`);
+  if (mode === "ha" && props.subnetIds.length < 2) throw new Error(`${where}: mode ha needs 'subnetIds' in at least 2 AZs`);
+  if (mode === "ha" && min < 2) throw new Error(`${where}: 'minInstances' must be at least 2 in mode ha, got ${min}`);
+  if (max < min) throw new Error(`${where}: 'maxInstances' (${max}) is below 'minInstances' (${min})`);
+  if (mode === "single" && !props.fixedIp) throw new Error(`${where}: mode single needs 'fixedIp'`);
+  if (mode === "ha" && props.fixedIp) throw new Error(`${where}: 'fixedIp' only applies to mode single`);
+}

@@ -1,0 +1,255 @@
+import { gunzipSync } from "node:zlib";
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { hubSquidConf } from "../modules/hub/egress-hub";
+import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig, type TerraformJson } from "./helpers";
+
+const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
+const SPOKES = [["project-a", 3128], ["project-b", 3129], ["project-c", 3130], ["project-d", 3131]] as const;
+
+function singleModeData(): Record<string, any> {
+  const data = defaultConfigData();
+  data.hub.proxy = { mode: "single", instanceType: "t4g.small", allowedDomains: data.hub.proxy.allowedDomains };
+  return data;
+}
+
+/** Every leaf value of a JSON document by its path. */
+function leaves(value: unknown, path = ""): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) for (const [p, leaf] of leaves(v, `${path}/${k}`)) out.set(p, leaf);
+  } else out.set(path, value);
+  return out;
+}
+
+function iamStatements(tf: TerraformJson, pathSuffix: string): any[] {
+  const name = addressAt({ resource: { x: tf.data?.aws_iam_policy_document as any } }, "x", pathSuffix).slice(2);
+  return (tf.data?.aws_iam_policy_document as any)[name].statement;
+}
+
+describe("proxy fleet, ha mode (default)", () => {
+  const config = defaultConfig();
+  const { json, text } = synthConfig(config);
+  const hub = json.hub;
+
+  test("launch template: AL2023 arm64 resolved at launch, IMDSv2 only, encrypted gp3, no SSH key, instance profile", () => {
+    const lt = resourceAt(hub, "aws_launch_template", "proxy/launch-template");
+    expect(lt).toMatchObject({
+      image_id: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+      instance_type: "t4g.small",
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
+      block_device_mappings: [{ device_name: "/dev/xvda", ebs: { encrypted: "true", volume_type: "gp3", volume_size: 16 } }],
+      iam_instance_profile: { arn: ref(addressAt(hub, "aws_iam_instance_profile", "proxy/profile"), "arn") },
+      vpc_security_group_ids: [ref(addressAt(hub, "aws_security_group", "proxy/sg"), "id")],
+    });
+    expect(lt.key_name).toBeUndefined();
+    expect(resources(hub, "aws_instance")).toEqual({});
+  });
+
+  test("Auto Scaling group of 2 across every hub AZ, ELB health checks, attached to each spoke's target group", () => {
+    const tgs = SPOKES.map(([spoke]) => ref(addressAt(hub, "aws_lb_target_group", `ports-3100/tg-${spoke}`), "arn"));
+    expect(text.hub).toHaveResourceWithProperties(AutoscalingGroup, {
+      min_size: 2,
+      max_size: 2,
+      desired_capacity: 2,
+      health_check_type: "ELB",
+      vpc_zone_identifier: ["az1", "az2"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/private-${slot}`), "id")),
+      target_group_arns: tgs,
+      launch_template: { id: ref(addressAt(hub, "aws_launch_template", "proxy/launch-template"), "id"), version: ref(addressAt(hub, "aws_launch_template", "proxy/launch-template"), "latest_version") },
+    });
+  });
+
+  test("internal NLB in the private subnets, cross-zone on, one TCP listener and target group per spoke port", () => {
+    expect(text.hub).toHaveResourceWithProperties(Lb, {
+      internal: true,
+      load_balancer_type: "network",
+      enable_cross_zone_load_balancing: true,
+      subnets: ["az1", "az2"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/private-${slot}`), "id")),
+    });
+    const nlb = addressAt(hub, "aws_lb", "ports-3100/nlb");
+    for (const [spoke, port] of SPOKES) {
+      const tg = addressAt(hub, "aws_lb_target_group", `ports-3100/tg-${spoke}`);
+      expect(resourceAt(hub, "aws_lb_target_group", `ports-3100/tg-${spoke}`)).toMatchObject({
+        port,
+        protocol: "TCP",
+        target_type: "instance",
+        health_check: { protocol: "TCP", port: "traffic-port" },
+      });
+      expect(resourceAt(hub, "aws_lb_listener", `ports-3100/listener-${spoke}`)).toMatchObject({
+        load_balancer_arn: ref(nlb, "arn"),
+        port,
+        protocol: "TCP",
+        default_action: [{ type: "forward", target_group_arn: ref(tg, "arn") }],
+      });
+    }
+  });
+
+  test("each spoke's resource configuration is a DNS resource on the NLB, exposing only its port", () => {
+    const nlbDns = ref(addressAt(hub, "aws_lb", "ports-3100/nlb"), "dns_name");
+    for (const [spoke, port] of SPOKES) {
+      expect(resourceAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${spoke}`)).toMatchObject({
+        type: "SINGLE",
+        protocol: "TCP",
+        port_ranges: [String(port)],
+        resource_configuration_definition: [{ dns_resource: [{ domain_name: nlbDns, ip_address_type: "IPV4" }] }],
+      });
+    }
+  });
+
+  test("security groups: gateway -> NLB -> instances on the spoke ports only, nothing else inbound", () => {
+    const sg = (suffix: string) => ref(addressAt(hub, "aws_security_group", suffix), "id");
+    const [gateway, nlb, proxy] = [sg("hub/gateway-sg"), sg("proxy/nlb-sg"), sg("proxy/sg")];
+    const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule")).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port]);
+    expect(ingress).toEqual(expect.arrayContaining([[nlb, gateway, 3128, 3131], [proxy, nlb, 3128, 3131]]));
+    expect(ingress).toHaveLength(2);
+    const egress = Object.values(resources(hub, "aws_vpc_security_group_egress_rule"));
+    expect(egress.filter((r) => r.referenced_security_group_id).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port])).toEqual(
+      expect.arrayContaining([[gateway, nlb, 3128, 3131], [nlb, proxy, 3128, 3131]]),
+    );
+    const web = egress.filter((r) => r.cidr_ipv4 === "0.0.0.0/0").map((r) => [r.security_group_id, r.from_port]);
+    expect(web.sort((a, b) => a[1] - b[1])).toEqual([[proxy, 80], [proxy, 443]]);
+  });
+
+  test("the config lives in SSM (gzip, base64) and equals the rendered squid.conf", () => {
+    const parameter = resourceAt(hub, "aws_ssm_parameter", "proxy/config");
+    expect(parameter).toMatchObject({ name: "/egresslink/egress/proxy/squid.conf", type: "String", tier: "Standard" });
+    expect(gunzipSync(Buffer.from(parameter.value, "base64")).toString()).toBe(hubSquidConf(config.hub, config.spokes));
+    expect(resourceAt(hub, "aws_cloudwatch_log_group", "proxy/logs")).toMatchObject({ name: "/egresslink/egress/proxy", retention_in_days: 30 });
+  });
+
+  test("instance role: SSM core, read its own parameter, write its own log group, nothing else", () => {
+    expect(resourceAt(hub, "aws_iam_role_policy_attachment", "proxy/ssm-core").policy_arn).toMatch(/:iam::aws:policy\/AmazonSSMManagedInstanceCore$/);
+    expect(Object.keys(resources(hub, "aws_iam_role_policy_attachment"))).toHaveLength(1);
+    const statements = iamStatements(hub, "proxy/policy");
+    const parameter = addressAt(hub, "aws_ssm_parameter", "proxy/config");
+    const logs = addressAt(hub, "aws_cloudwatch_log_group", "proxy/logs");
+    expect(statements).toEqual([
+      { sid: "ReadProxyConfig", actions: ["ssm:GetParameter"], resources: [ref(parameter, "arn")] },
+      { sid: "ShipProxyLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], resources: [ref(logs, "arn"), `${ref(logs, "arn")}:*`] },
+    ]);
+    expect(resourceAt(hub, "aws_iam_role", "proxy/role").name).toBe("egress-proxy-ap-northeast-1");
+  });
+
+  test("x86 instance types get the x86_64 AMI", () => {
+    const data = defaultConfigData();
+    data.hub.proxy.instanceType = "m7i.large";
+    const lt = resourceAt(synthConfig(configFrom(data)).json.hub, "aws_launch_template", "proxy/launch-template");
+    expect(lt).toMatchObject({ instance_type: "m7i.large", image_id: "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64" });
+  });
+});
+
+describe("proxy fleet, more than 50 spokes", () => {
+  const data = defaultConfigData();
+  data.spokes = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`project-${String(i).padStart(2, "0")}`, { port: 3128 + i, cidr: "10.0.0.0/16" }]));
+  const { json } = synthConfig(configFrom(data));
+  const hub = json.hub;
+
+  test("is split into port blocks, each NLB and group within the 50 listener / target-group quotas", () => {
+    const groups = Object.values(resources(hub, "aws_autoscaling_group"));
+    expect(Object.keys(resources(hub, "aws_lb"))).toHaveLength(2);
+    expect(groups.map((g) => g.target_group_arns.length).sort()).toEqual([22, 38]);
+    expect(Object.keys(resources(hub, "aws_lb_listener"))).toHaveLength(60);
+    for (const block of [3100, 3150]) {
+      const nlb = ref(addressAt(hub, "aws_lb", `ports-${block}/nlb`), "arn");
+      expect(Object.values(resources(hub, "aws_lb_listener")).filter((l) => l.load_balancer_arn === nlb).length).toBeLessThanOrEqual(50);
+    }
+  });
+
+  test("every spoke's configuration points at its own block's NLB", () => {
+    expect(resourceAt(hub, "aws_vpclattice_resource_configuration", "hub/config-project-59").resource_configuration_definition[0].dns_resource[0].domain_name).toBe(
+      ref(addressAt(hub, "aws_lb", "ports-3150/nlb"), "dns_name"),
+    );
+    expect(resourceAt(hub, "aws_vpclattice_resource_configuration", "hub/config-project-00").resource_configuration_definition[0].dns_resource[0].domain_name).toBe(
+      ref(addressAt(hub, "aws_lb", "ports-3100/nlb"), "dns_name"),
+    );
+  });
+
+  test("security groups need one rule per block, not per spoke", () => {
+    expect(Object.keys(resources(hub, "aws_vpc_security_group_ingress_rule"))).toHaveLength(4);
+  });
+});
+
+describe("proxy fleet, single mode", () => {
+  const config = configFrom(singleModeData());
+  const { json, text } = synthConfig(config);
+  const hub = json.hub;
+
+  test("a persistent ENI with a fixed IP in the first private subnet, tagged for the instance to find", () => {
+    expect(resourceAt(hub, "aws_network_interface", "proxy/eni")).toMatchObject({
+      subnet_id: ref(addressAt(hub, "aws_subnet", "network/private-az1"), "id"),
+      private_ips: ["10.0.0.10"],
+      security_groups: [ref(addressAt(hub, "aws_security_group", "proxy/sg"), "id")],
+      tags: { "egresslink:proxy-eni": "egress-proxy" },
+    });
+  });
+
+  test("an Auto Scaling group of exactly one, in the ENI's AZ, no load balancer", () => {
+    expect(text.hub).toHaveResourceWithProperties(AutoscalingGroup, {
+      min_size: 1,
+      max_size: 1,
+      health_check_type: "EC2",
+      vpc_zone_identifier: [ref(addressAt(hub, "aws_subnet", "network/private-az1"), "id")],
+    });
+    expect(resources(hub, "aws_lb")).toEqual({});
+    expect(text.hub).not.toHaveResource(LbTargetGroup);
+  });
+
+  test("resource configurations are IP resources on the fixed address", () => {
+    for (const [spoke] of SPOKES) {
+      expect(resourceAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${spoke}`).resource_configuration_definition).toEqual([
+        { ip_resource: [{ ip_address: "10.0.0.10" }] },
+      ]);
+    }
+  });
+
+  test("the instance may attach only that ENI, and only to instances of its own group", () => {
+    const statements = iamStatements(hub, "proxy/policy");
+    const eni = addressAt(hub, "aws_network_interface", "proxy/eni");
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { sid: "FindProxyEni", actions: ["ec2:DescribeNetworkInterfaces"], resources: ["*"] },
+        { sid: "AttachProxyEni", actions: ["ec2:AttachNetworkInterface"], resources: [ref(eni, "arn")] },
+        expect.objectContaining({
+          sid: "AttachToOwnGroup",
+          resources: [expect.stringMatching(/^arn:.*:ec2:ap-northeast-1:.*:instance\/\*$/)],
+          condition: [{ test: "StringEquals", variable: "aws:ResourceTag/aws:autoscaling:groupName", values: ["egress-proxy"] }],
+        }),
+      ]),
+    );
+    expect(resourceAt(hub, "aws_autoscaling_group", "proxy/asg").name).toBe("egress-proxy");
+  });
+
+  test("the proxy admits the spoke ports from the gateway directly", () => {
+    const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule"));
+    expect(ingress.map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port])).toEqual([
+      [ref(addressAt(hub, "aws_security_group", "proxy/sg"), "id"), ref(addressAt(hub, "aws_security_group", "hub/gateway-sg"), "id"), 3128, 3131],
+    ]);
+  });
+
+  test("a configured fixed IP is used", () => {
+    const data = singleModeData();
+    data.hub.proxy.fixedIp = "10.0.3.7";
+    expect(resourceAt(synthConfig(configFrom(data)).json.hub, "aws_network_interface", "proxy/eni").private_ips).toEqual(["10.0.3.7"]);
+  });
+});
+
+describe("live reload", () => {
+  test.each([
+    ["ha", defaultConfigData],
+    ["single", singleModeData],
+  ])("%s: changing only an allow-list changes only the config parameter's value", (_mode, makeData) => {
+    const before = synthConfig(configFrom(makeData())).json;
+    const data = makeData();
+    data.spokes["project-b"].allowedDomains = [...data.spokes["project-b"].allowedDomains, ".pythonhosted.org"].filter((d: string) => d !== "files.pythonhosted.org");
+    data.hub.proxy.allowedDomains = ["cdn.amazonlinux.com", "checkip.amazonaws.com"];
+    const after = synthConfig(configFrom(data)).json;
+    const changed: string[] = [];
+    for (const stack of Object.keys(before)) {
+      const [a, b] = [leaves(before[stack]), leaves(after[stack])];
+      for (const path of new Set([...a.keys(), ...b.keys()])) if (a.get(path) !== b.get(path)) changed.push(`${stack}${path}`);
+    }
+    const parameter = addressAt(before.hub, "aws_ssm_parameter", "proxy/config").split(".")[1];
+    expect(changed).toEqual([`hub/resource/aws_ssm_parameter/${parameter}/value`]);
+  });
+});
