@@ -33,6 +33,17 @@ export function defaultConfig(): EgressConfig {
   return configFrom(defaultConfigData());
 }
 
+/** A config with `n` spokes, each with its own allow-list, on one hub. */
+export function manySpokesConfig(n: number): EgressConfig {
+  const data = defaultConfigData();
+  data.hub.proxy.connectPorts = [443, 8443];
+  data.spokes = Object.fromEntries(
+    Array.from({ length: n }, (_, i) => [`project-${String(i).padStart(3, "0")}`, { port: 3128 + i, cidr: "10.0.0.0/16", allowedDomains: [`.team${i}.example.com`, `api.vendor${i}.example.net`] }]),
+  );
+  return configFrom(data);
+}
+
+
 export interface Synthesized {
   readonly stacks: EgressStacks;
   /** Parsed cdk.tf.json per stack name. */

@@ -25,8 +25,9 @@ describe("renderSquidConf", () => {
   });
 
   test("each spoke may reach the global list plus its own list, and nothing else", () => {
-    expect(lines).toContain("acl egress_allowed_everywhere dstdomain cdn.amazonlinux.com");
-    expect(lines).toContain("acl allowed_alpha dstdomain .github.com pypi.org");
+    // -n: no reverse lookups, so an IP-literal URL never matches a domain entry.
+    expect(lines).toContain("acl egress_allowed_everywhere dstdomain -n cdn.amazonlinux.com");
+    expect(lines).toContain("acl allowed_alpha dstdomain -n .github.com pypi.org");
     const access = lines.filter((l) => l.startsWith("http_access"));
     expect(access.filter((l) => l.startsWith("http_access allow"))).toEqual([
       "http_access allow egress_allowed_everywhere",

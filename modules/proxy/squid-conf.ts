@@ -62,10 +62,11 @@ export function renderSquidConf(input: SquidConfInput): string {
     `acl egress_connect_ports port ${connectPorts.join(" ")}`,
     `acl egress_web_ports port ${webPorts.join(" ")}`,
     `acl egress_denied_dst dst ${DENIED_DESTINATIONS.join(" ")}`,
-    ...(global.length > 0 ? [`acl egress_allowed_everywhere dstdomain ${global.join(" ")}`] : []),
+    // -n: never reverse-resolve an IP-literal URL; a PTR record in an allowed domain must not open that IP.
+    ...(global.length > 0 ? [`acl egress_allowed_everywhere dstdomain -n ${global.join(" ")}`] : []),
     ...listeners.flatMap((l) => [
       `acl spoke_${l.name} myportname ${l.name}`,
-      ...(own(l).length > 0 ? [`acl allowed_${l.name} dstdomain ${own(l).join(" ")}`] : []),
+      ...(own(l).length > 0 ? [`acl allowed_${l.name} dstdomain -n ${own(l).join(" ")}`] : []),
     ]),
     "",
     "http_access deny !egress_clients",

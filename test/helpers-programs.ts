@@ -1,0 +1,17 @@
+import { spawnSync } from "node:child_process";
+
+/**
+ * The path of a program the test needs. Missing programs fail the test, never skip it:
+ * `.ci/run` installs them (squid-openssl, cloud-init, iproute2).
+ */
+export function requireProgram(name: string): string {
+  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  const path = found.stdout.trim();
+  if (found.status !== 0 || !path) throw new Error(`${name} is not installed; this test runs the real program (see .ci/run for the packages)`);
+  return path;
+}
+
+/** Whether this process may create network namespaces. */
+export function requireRoot(): void {
+  if (typeof process.getuid === "function" && process.getuid() !== 0) throw new Error("this test creates network namespaces and must run as root");
+}
