@@ -1,4 +1,4 @@
-import { cidrContains, cidrsOverlap, cidrSubnet, parseCidr } from "../modules/network/cidr";
+import { cidrContains, cidrHasIp, cidrHost, cidrsOverlap, cidrSubnet, parseCidr } from "../modules/network/cidr";
 import { carvePrivateSubnets, carvePublicSubnets } from "../modules/network/layout";
 
 describe("parseCidr", () => {
@@ -73,5 +73,18 @@ describe("subnet layout", () => {
     expect(() => carvePublicSubnets("10.0.0.0/21", 2)).toThrow(/too small.*\/20/);
     expect(() => carvePrivateSubnets("10.0.0.0/25", 2)).toThrow(/too small.*\/24/);
     expect(carvePrivateSubnets("10.0.0.0/24", 2)).toEqual(["10.0.0.0/28", "10.0.0.16/28"]);
+  });
+});
+
+describe("cidrHost and cidrHasIp", () => {
+  test("the n-th address of a network (Terraform's cidrhost)", () => {
+    expect(cidrHost("10.0.0.0/20", 10)).toBe("10.0.0.10");
+    expect(cidrHost("10.0.16.0/20", 4095)).toBe("10.0.31.255");
+    expect(() => cidrHost("10.0.0.0/28", 16)).toThrow(/no host number 16/);
+  });
+  test("membership of a single address", () => {
+    expect(cidrHasIp("10.0.0.0/20", "10.0.15.255")).toBe(true);
+    expect(cidrHasIp("10.0.0.0/20", "10.0.16.0")).toBe(false);
+    expect(cidrHasIp("10.0.0.0/20", "not-an-ip")).toBe(false);
   });
 });

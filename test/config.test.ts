@@ -41,6 +41,15 @@ const INVALID: { rule: string; yaml: (d: Data) => string; path: string; reason: 
   { rule: "S3 bucket name", yaml: (d) => set(d, ["state", "bucket"], "Egress_State"), path: "state.bucket", reason: /3-63 characters of a-z/ },
   { rule: "existing VPC without subnets", yaml: (d) => set(d, ["spokes", "legacy"], { port: 3200, vpcId: "vpc-0123456789abcdef0" }), path: "spokes.legacy.subnetIds", reason: /required with vpcId/ },
   { rule: "new and existing VPC at once", yaml: (d) => set(d, ["spokes", "project-a", "vpcId"], "vpc-0123456789abcdef0"), path: "spokes.project-a.cidr", reason: /only applies to a new VPC/ },
+  { rule: "allow-list entry is a URL", yaml: (d) => set(d, ["spokes", "project-a", "allowedDomains"], ["https://github.com/org"]), path: "spokes.project-a.allowedDomains[0]", reason: /is a URL; list the host name only \(e\.g\. "github\.com"\)/ },
+  { rule: "allow-list wildcard", yaml: (d) => set(d, ["hub", "proxy", "allowedDomains"], ["*.amazonaws.com"]), path: "hub.proxy.allowedDomains[0]", reason: /wildcard; write "\.amazonaws\.com"/ },
+  { rule: "allow-list entry covered by another", yaml: (d) => set(d, ["spokes", "project-a", "allowedDomains"], [".github.com", "api.github.com"]), path: "spokes.project-a.allowedDomains[1]", reason: /already covered by "\.github\.com"/ },
+  { rule: "spoke entry the global list allows", yaml: (d) => set(d, ["spokes", "project-c", "allowedDomains"], ["cdn.amazonlinux.com"]), path: "spokes.project-c.allowedDomains[0]", reason: /already allowed for every spoke by "cdn\.amazonlinux\.com" in hub\.proxy\.allowedDomains/ },
+  { rule: "ha with one instance", yaml: (d) => set(d, ["hub", "proxy", "minInstances"], 1), path: "hub.proxy.minInstances", reason: /at least 2 in ha mode/ },
+  { rule: "instance counts in single mode", yaml: (d) => set(set_(d, ["hub", "proxy", "mode"], "single"), ["hub", "proxy", "minInstances"], 2), path: "hub.proxy.minInstances", reason: /only applies to mode ha/ },
+  { rule: "fixed IP outside the first subnet", yaml: (d) => set(set_(d, ["hub", "proxy", "mode"], "single"), ["hub", "proxy", "fixedIp"], "10.0.20.5"), path: "hub.proxy.fixedIp", reason: /not in the first private subnet 10\.0\.0\.0\/20/ },
+  { rule: "fixed IP reserved by AWS", yaml: (d) => set(set_(d, ["hub", "proxy", "mode"], "single"), ["hub", "proxy", "fixedIp"], "10.0.0.2"), path: "hub.proxy.fixedIp", reason: /addresses AWS reserves/ },
+  { rule: "log retention", yaml: (d) => set(d, ["hub", "proxy", "logRetentionDays"], 45), path: "hub.proxy.logRetentionDays", reason: /must be one of 1, 3, 5/ },
   { rule: "neither new nor existing VPC", yaml: (d) => set(d, ["spokes", "project-a"], { port: 3128 }), path: "spokes.project-a", reason: /needs either cidr .* or vpcId/ },
 ];
 
