@@ -102,7 +102,7 @@ describe("hub stack", () => {
     // The contract is public API: this list changes only with a breaking-change note in the CHANGELOG.
     const contract = [
       "nat_public_ips", "private_subnet_ids", "proxy_config_parameter", "proxy_log_group", "proxy_ports", "region",
-      "resource_configuration_arns", "resource_gateway_arn", "vpc_cidr", "vpc_id",
+      "resource_configuration_arns", "resource_gateway_arn", "resource_share_arns", "vpc_cidr", "vpc_id",
     ];
     expect(Object.keys(hub.output ?? {}).sort()).toEqual(contract);
     expect(Object.keys(HUB_OUTPUT_DESCRIPTIONS).sort()).toEqual(contract);

@@ -92,19 +92,19 @@ describe("EgressSpoke used on its own", () => {
 
   test("rejects an existing VPC with fewer than two subnets, naming the prop", () => {
     const stack = new TerraformStack(Testing.app(), "s");
-    expect(() => new EgressSpoke(stack, "x", { spokeName: "team-x", hubState, vpc: { kind: "existing", vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-1"] } })).toThrow(
+    expect(() => new EgressSpoke(stack, "x", { spokeName: "team-x", hubState, region: "eu-west-1", vpc: { kind: "existing", vpcId: "vpc-1", subnetIds: ["subnet-1", "subnet-1"] } })).toThrow(
       /'subnetIds'/,
     );
   });
 
   test("rejects a spoke name VPC Lattice would not accept", () => {
     const stack = new TerraformStack(Testing.app(), "s");
-    expect(() => new EgressSpoke(stack, "x", { spokeName: "Team_X", hubState, vpc: { kind: "existing", vpcId: "vpc-1", subnetIds: ["a", "b"] } })).toThrow(/'spokeName'/);
+    expect(() => new EgressSpoke(stack, "x", { spokeName: "Team_X", hubState, region: "eu-west-1", vpc: { kind: "existing", vpcId: "vpc-1", subnetIds: ["a", "b"] } })).toThrow(/'spokeName'/);
   });
 
   test("rejects an empty hub state location", () => {
     const stack = new TerraformStack(Testing.app(), "s");
-    expect(() => new EgressSpoke(stack, "x", { spokeName: "team-x", hubState: { ...hubState, bucket: "" }, vpc: { kind: "existing", vpcId: "vpc-1", subnetIds: ["a", "b"] } })).toThrow(
+    expect(() => new EgressSpoke(stack, "x", { spokeName: "team-x", hubState: { ...hubState, bucket: "" }, region: "eu-west-1", vpc: { kind: "existing", vpcId: "vpc-1", subnetIds: ["a", "b"] } })).toThrow(
       /'bucket'/,
     );
   });

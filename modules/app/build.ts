@@ -20,10 +20,12 @@ export function buildStacks(app: App, config: EgressConfig): EgressStacks {
   const state = config.state.create ? new StateStack(app, config) : undefined;
   const hub = new HubStack(app, config);
   if (state) hub.addDependency(state);
-  const spokes = config.spokes.map((spoke) => {
-    const stack = new SpokeStack(app, config, spoke);
+  // External spokes are deployed by their projects' own apps (EgressSpoke); the hub still exposes them.
+  const spokes = config.spokes.flatMap((spoke) => {
+    if (spoke.vpc.kind === "external") return [];
+    const stack = new SpokeStack(app, config, { ...spoke, vpc: spoke.vpc });
     stack.addDependency(hub);
-    return stack;
+    return [stack];
   });
   return { state, hub, spokes };
 }

@@ -72,7 +72,7 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     ["spoke", "VPC", "proxy port", "account", "deploy step"],
     ...config.spokes.map((s) => [
       s.name,
-      s.vpc.kind === "new" ? `${s.vpc.cidr} (new)` : `${s.vpc.vpcId} (existing)`,
+      s.vpc.kind === "new" ? `${s.vpc.cidr} (new)` : s.vpc.kind === "existing" ? `${s.vpc.vpcId} (existing)` : "(external: its own app)",
       String(s.port),
       s.accountId ?? "hub's",
       String(stepOf.get(`spoke-${s.name}`) ?? "-"),

@@ -12,6 +12,8 @@ import type { ParsedConfig } from "./schema";
 export interface EgressConfig {
   /** Prefix of AWS resource names. */
   readonly name: string;
+  /** The proxy's private DNS name in spoke VPCs (a spoke may override it). @default "proxy.egress.internal" */
+  readonly proxyDnsName: string;
   /** Tags applied to every resource through the provider's default_tags. */
   readonly tags: Readonly<Record<string, string>>;
   readonly state: StateConfig;
@@ -29,6 +31,8 @@ export interface StateConfig {
   readonly keyPrefix: string;
   /** Whether the egress-state stack creates the bucket. @default true */
   readonly create: boolean;
+  /** Role assumed to reach the state (and the hub's remote state). @default - the caller's credentials */
+  readonly roleArn?: string;
 }
 
 /** Availability Zones of a VPC: listed by name, or the first `count` of the Region looked up at plan time. */
@@ -56,6 +60,8 @@ export interface HubConfig {
   readonly publicSubnets: readonly string[];
   /** The proxy fleet. */
   readonly proxy: ProxyConfig;
+  /** Spoke accounts are in the hub's organization with RAM sharing on: no acceptance, no external principals. @default false */
+  readonly ramWithinOrganization: boolean;
   /** Addresses per resource gateway ENI, 1-62, fixed at creation. @default 16 */
   readonly resourceGateway: { readonly ipv4AddressesPerEni: number };
 }
@@ -97,6 +103,13 @@ export interface ExistingVpcConfig {
   readonly vpcId: string;
   /** Subnets for the endpoint's ENIs, in distinct AZs; at least 2. */
   readonly subnetIds: readonly string[];
+  /** All the VPC's route tables, for gateway endpoints. @default [] */
+  readonly routeTableIds?: readonly string[];
+}
+
+/** A spoke whose project deploys `EgressSpoke` in its own app: the hub exposes it, no spoke stack here. */
+export interface ExternalSpokeVpc {
+  readonly kind: "external";
 }
 
 export type SpokeVpcConfig = NewVpcConfig | ExistingVpcConfig;
@@ -108,10 +121,24 @@ export interface SpokeConfig {
   readonly port: number;
   /** Set only when the spoke lives in another account than the hub. */
   readonly accountId?: string;
-  /** A new VPC or an existing one. */
-  readonly vpc: SpokeVpcConfig;
+  /** A new VPC, an existing one, or `external` (deployed by the project's own app). */
+  readonly vpc: SpokeVpcConfig | ExternalSpokeVpc;
   /** Domains this spoke may reach besides the hub's global list. @default [] */
   readonly allowedDomains: readonly string[];
+  /** AWS service endpoint presets and service ids. @default [] */
+  readonly endpoints: readonly string[];
+  /** Endpoint policies (JSON) by service id. @default {} */
+  readonly endpointPolicies: Readonly<Record<string, string>>;
+  /** More NO_PROXY entries. @default [] */
+  readonly noProxy: readonly string[];
+  /** The proxy's DNS name in this VPC. @default - the config's proxyDnsName */
+  readonly proxyDnsName: string;
+  /** Apply proxy settings to instances tagged `egresslink:proxy=<name>` through State Manager. @default "none" */
+  readonly applyProxySettings: "none" | "tagged";
+  /** Role the spoke stack's provider assumes. @default - the caller's credentials */
+  readonly roleArn?: string;
+  /** RAM principal (organization or OU ARN) to share with instead of the account. @default - accountId */
+  readonly sharePrincipal?: string;
 }
 
 /** Applies derived defaults to a schema-valid config. */
@@ -123,8 +150,9 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
   const minInstances = single ? 1 : (hub.proxy.minInstances ?? 2);
   return {
     name: parsed.name,
+    proxyDnsName: parsed.proxyDnsName,
     tags: parsed.tags,
-    state: { ...parsed.state, region: parsed.state.region ?? hub.region },
+    state: { bucket: parsed.state.bucket, region: parsed.state.region ?? hub.region, keyPrefix: parsed.state.keyPrefix, create: parsed.state.create, roleArn: parsed.state.roleArn },
     hub: {
       region: hub.region,
       accountId: hub.accountId,
@@ -144,6 +172,7 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
         logRetentionDays: hub.proxy.logRetentionDays,
         fixedIp: single ? (hub.proxy.fixedIp ?? cidrHost(privateSubnets[0], FIXED_IP_HOST)) : undefined,
       },
+      ramWithinOrganization: hub.ramWithinOrganization,
       resourceGateway: hub.resourceGateway,
     },
     spokes: Object.keys(parsed.spokes)
@@ -151,8 +180,21 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
       .map((name): SpokeConfig => {
         const spoke = parsed.spokes[name];
         const accountId = spoke.accountId !== undefined && spoke.accountId !== hub.accountId ? spoke.accountId : undefined;
-        const common = { name, port: spoke.port, accountId, allowedDomains: spoke.allowedDomains };
-        if (spoke.vpcId !== undefined) return { ...common, vpc: { kind: "existing", vpcId: spoke.vpcId, subnetIds: spoke.subnetIds ?? [] } };
+        const common = {
+          name,
+          port: spoke.port,
+          accountId,
+          allowedDomains: spoke.allowedDomains,
+          endpoints: spoke.endpoints,
+          endpointPolicies: Object.fromEntries(Object.entries(spoke.endpointPolicies).map(([k, v]) => [k, JSON.stringify(v)])),
+          noProxy: spoke.noProxy,
+          proxyDnsName: spoke.proxyDnsName ?? parsed.proxyDnsName,
+          applyProxySettings: spoke.applyProxySettings,
+          roleArn: spoke.roleArn,
+          sharePrincipal: spoke.sharePrincipal,
+        };
+        if (spoke.external) return { ...common, vpc: { kind: "external" } };
+        if (spoke.vpcId !== undefined) return { ...common, vpc: { kind: "existing", vpcId: spoke.vpcId, subnetIds: spoke.subnetIds ?? [], routeTableIds: spoke.routeTableIds } };
         const cidr = spoke.cidr as string;
         // A same-account spoke without its own AZ list reuses the hub's, so endpoint and gateway ENIs share AZs.
         const zones = spoke.availabilityZones || spoke.azCount !== undefined || accountId ? zonePlacement(spoke.availabilityZones, spoke.azCount) : hubZones;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cidrContains, cidrHasIp, cidrsOverlap, parseCidr } from "../network/cidr";
+import { ENDPOINT_PRESETS, resolveEndpoints, SERVICE_ID } from "../endpoints/services";
 import { domainListProblems } from "../proxy/domains";
 import { carvePrivateSubnets, MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
 import { formatPath } from "./errors";
@@ -78,6 +79,21 @@ const allowedDomains = (description: string) =>
 /** Retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
+/** ARNs of IAM roles, in any partition. */
+const roleArn = z
+  .string()
+  .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "is not an IAM role ARN like arn:aws:iam::123456789012:role/egress-deployer");
+
+/**
+ * The proxy's private DNS name. Its parent becomes a private hosted zone in the spoke VPC, so it
+ * must not shadow AWS names the VPC resolves (service endpoints, NLBs, Resource endpoint names).
+ */
+const proxyDnsName = z
+  .string()
+  .regex(/^(?!-)[a-z0-9-]{1,63}(\.(?!-)[a-z0-9-]{1,63}){2,}$/, "must be a lowercase DNS name of at least three labels, like proxy.egress.internal")
+  .refine((n) => !/(^|\.)(amazonaws\.com|amazonaws\.com\.cn|on\.aws|aws)$/.test(n), "must not be under amazonaws.com, on.aws or aws: its zone would shadow AWS service and endpoint names in the VPC")
+  .meta({ description: "The proxy's name inside spoke VPCs; its parent domain becomes a private hosted zone there" });
+
 const latticeName = z.string().regex(LATTICE_NAME, `must be ${LATTICE_RULE}`);
 
 const s3BucketName = z
@@ -97,6 +113,7 @@ const stateSchema = z
       .default("egresslink")
       .meta({ description: "State keys are <keyPrefix>/<stack>.tfstate" }),
     create: z.boolean().default(true).meta({ description: "Create the bucket in the egress-state stack; false when the bucket already exists" }),
+    roleArn: roleArn.optional().meta({ description: "Role to assume for state and the hub's remote state (state in another account)" }),
   })
   .meta({ description: "Where Terraform state lives" });
 
@@ -145,6 +162,10 @@ const hubSchema = z
           .meta({ description: "single: the proxy's fixed private IP, in the first private subnet. Default: its 10th address" }),
       })
       .default({ mode: "ha", instanceType: "t4g.small", rootVolumeGiB: 16, allowedDomains: [], connectPorts: [443], logRetentionDays: 30 }),
+    ramWithinOrganization: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Spoke accounts are in the hub's AWS Organization with RAM sharing enabled: shares need no acceptance and stay inside it" }),
     resourceGateway: z
       .strictObject({
         ipv4AddressesPerEni: z
@@ -183,9 +204,44 @@ const spokeSchema = z
       .optional()
       .meta({ description: "Subnets of the existing VPC for the endpoint, in distinct AZs; at least 2" }),
     allowedDomains: allowedDomains("Domains this spoke may reach in addition to hub.proxy.allowedDomains").default([]),
+    routeTableIds: z
+      .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "is not a route table ID like rtb-0123456789abcdef0"))
+      .optional()
+      .meta({ description: "Existing VPC: all its route tables, for gateway endpoints (S3, DynamoDB)" }),
+    endpoints: z
+      .array(z.string().regex(SERVICE_ID, "is not an endpoint preset or service id (like ecr, ssm, logs, sqs)"))
+      .default([])
+      .meta({ description: `AWS service endpoints: presets ${Object.keys(ENDPOINT_PRESETS).join(", ")}, or service ids like sqs` }),
+    endpointPolicies: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .default({})
+      .meta({ description: "Endpoint policy (an IAM policy document) by service id, e.g. s3" }),
+    noProxy: z.array(z.string().regex(/^[A-Za-z0-9.:/*-]+$/, "is not a host, domain or CIDR")).default([]).meta({ description: "More NO_PROXY entries" }),
+    proxyDnsName: proxyDnsName.optional(),
+    applyProxySettings: z
+      .enum(["none", "tagged"])
+      .default("none")
+      .meta({ description: "tagged: a State Manager association applies the proxy settings to instances tagged egresslink:proxy=<spoke>" }),
+    roleArn: roleArn.optional().meta({ description: "Role the spoke stack's AWS provider assumes (a spoke in another account)" }),
+    sharePrincipal: z
+      .string()
+      .regex(/^arn:aws(-cn|-us-gov)?:organizations::\d{12}:(organization\/o-[a-z0-9]{10,32}|ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})$/, "is not an AWS Organizations organization or OU ARN")
+      .optional()
+      .meta({ description: "Share with this organization or OU instead of the account (needs hub.ramWithinOrganization)" }),
+    external: z
+      .boolean()
+      .default(false)
+      .meta({ description: "The project deploys its own spoke with EgressSpoke; the hub exposes its port, no spoke stack is made here" }),
   })
   .superRefine((spoke, ctx) => {
     const newVpcKeys = (["cidr", "availabilityZones", "azCount", "subnets"] as const).filter((k) => spoke[k] !== undefined);
+    checkSpokeExtras(spoke, ctx);
+    if (spoke.external) {
+      for (const key of [...newVpcKeys, ...(["vpcId", "subnetIds", "routeTableIds", "roleArn"] as const).filter((k) => spoke[k] !== undefined)]) {
+        ctx.addIssue({ code: "custom", path: [key], message: "does not apply to an external spoke (its own app defines its VPC)" });
+      }
+      return;
+    }
     if (spoke.vpcId !== undefined) {
       for (const key of newVpcKeys) ctx.addIssue({ code: "custom", path: [key], message: "only applies to a new VPC; this spoke uses vpcId" });
       if (!spoke.subnetIds) ctx.addIssue({ code: "custom", path: ["subnetIds"], message: "is required with vpcId" });
@@ -194,7 +250,9 @@ const spokeSchema = z
       }
       return;
     }
-    if (spoke.subnetIds !== undefined) ctx.addIssue({ code: "custom", path: ["subnetIds"], message: "only applies with vpcId" });
+    for (const key of ["subnetIds", "routeTableIds"] as const) {
+      if (spoke[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only applies with vpcId (a new VPC's route tables are its own)" });
+    }
     if (spoke.cidr === undefined) {
       ctx.addIssue({ code: "custom", path: [], message: "needs either cidr (a new VPC) or vpcId + subnetIds (an existing VPC)" });
       return;
@@ -212,6 +270,7 @@ export const configSchema = z
       .default("egress")
       .meta({ description: "Prefix of AWS resource names" }),
     tags: z.record(z.string(), z.string()).default({}).meta({ description: "Tags on every resource (provider default_tags)" }),
+    proxyDnsName: proxyDnsName.default("proxy.egress.internal"),
     state: stateSchema,
     hub: hubSchema,
     spokes: z.record(latticeName, spokeSchema).default({}).meta({ description: "Project VPCs keyed by name; the name becomes part of Terraform addresses" }),
@@ -254,6 +313,10 @@ export function crossFieldIssues(input: unknown): { path: Path; message: string 
     }
     if (typeof spoke.accountId === "string" && hub && hub.accountId === undefined && !issues.some((i) => i.path.join(".") === "hub.accountId")) {
       issues.push({ path: ["hub", "accountId"], message: `is required when a spoke names an accountId (spokes.${spokeName}.accountId), to tell same-account spokes from shared ones` });
+    }
+    if (typeof spoke.sharePrincipal === "string") {
+      if (hub?.ramWithinOrganization !== true) issues.push({ path: ["spokes", spokeName, "sharePrincipal"], message: "needs hub.ramWithinOrganization: true (organization and OU shares work only inside the organization)" });
+      if (typeof spoke.accountId !== "string") issues.push({ path: ["spokes", spokeName, "sharePrincipal"], message: "needs the spoke's accountId" });
     }
     const globalDomains = stringArray(asRecord(hub?.proxy)?.allowedDomains);
     const spokeDomains = stringArray(spoke.allowedDomains);
@@ -337,6 +400,26 @@ function checkNoOverlap(subnets: { cidr: string; path: Path }[], ctx: Ctx): void
 
 function isZoneOf(az: string, regionName: string): boolean {
   return az.length === regionName.length + 1 && az.startsWith(regionName);
+}
+
+/** Endpoint, policy and account settings of a spoke that must agree with each other. */
+function checkSpokeExtras(
+  spoke: { endpoints: string[]; endpointPolicies: Record<string, unknown>; vpcId?: string; routeTableIds?: string[]; roleArn?: string; accountId?: string; external: boolean },
+  ctx: Ctx,
+): void {
+  const endpoints = resolveEndpoints(spoke.endpoints.filter((e) => SERVICE_ID.test(e)));
+  if (spoke.vpcId !== undefined && endpoints.gateway.length > 0 && !spoke.routeTableIds?.length) {
+    ctx.addIssue({ code: "custom", path: ["routeTableIds"], message: `is required for the gateway endpoints (${endpoints.gateway.join(", ")}) in an existing VPC: list all its route tables` });
+  }
+  const known = [...endpoints.interface, ...endpoints.gateway];
+  for (const service of Object.keys(spoke.endpointPolicies)) {
+    if (!known.includes(service)) ctx.addIssue({ code: "custom", path: ["endpointPolicies", service], message: `names no endpoint of this spoke (${known.join(", ") || "none"})` });
+  }
+  if (spoke.external && known.length > 0) ctx.addIssue({ code: "custom", path: ["endpoints"], message: "does not apply to an external spoke (its own app adds ServiceEndpoints)" });
+  const roleAccount = spoke.roleArn?.split(":")[4];
+  if (roleAccount && spoke.accountId && roleAccount !== spoke.accountId) {
+    ctx.addIssue({ code: "custom", path: ["roleArn"], message: `is in account ${roleAccount}, but the spoke's accountId is ${spoke.accountId}` });
+  }
 }
 
 /** Mode-specific proxy settings: each applies to one mode only, and the fixed IP must be usable. */

@@ -14,6 +14,8 @@ export interface EgressStackProps {
   readonly tags?: Readonly<Record<string, string>>;
   /** Refuse to run against any other account (provider `allowed_account_ids`). @default - any account */
   readonly accountId?: string;
+  /** Role the AWS provider assumes (resources in another account). @default - the caller's credentials */
+  readonly roleArn?: string;
   /** Where the state lives: an S3 location, or `"local"` (`terraform.<id>.tfstate` in the working directory) for the bootstrap stack. */
   readonly state: StateLocation | "local";
 }
@@ -27,6 +29,7 @@ export class EgressStack extends TerraformStack {
     this.provider = new AwsProvider(this, "aws", {
       region: props.region,
       allowedAccountIds: props.accountId ? [props.accountId] : undefined,
+      assumeRole: props.roleArn ? [{ roleArn: props.roleArn, sessionName: "egresslink" }] : undefined,
       defaultTags: [{ tags: { ...props.tags, [STACK_TAG]: id, "egresslink:managed-by": "egresslink" } }],
     });
     if (props.state === "local") {

@@ -24,6 +24,8 @@ export interface HubSpoke {
   readonly accountId?: string;
   /** Domains this spoke may reach besides the hub's global list. @default [] */
   readonly allowedDomains?: readonly string[];
+  /** Share with this organization or OU ARN instead of `accountId`. @default - accountId */
+  readonly sharePrincipal?: string;
 }
 
 /** The hub's squid.conf: every spoke's port and allow-list; clients are the gateway's (and NLBs') private subnets. */
@@ -119,6 +121,7 @@ export class EgressHub extends Construct {
     });
 
     const configurations: Record<string, VpclatticeResourceConfiguration> = {};
+    const shares: Record<string, string> = {};
     for (const spoke of props.spokes) {
       const target = this.proxy.targets[spoke.name];
       const configuration = new VpclatticeResourceConfiguration(this, `config-${spoke.name}`, {
@@ -133,7 +136,7 @@ export class EgressHub extends Construct {
         tags: { Name: `${name}-${spoke.name}`, "egresslink:spoke": spoke.name },
       });
       configurations[spoke.name] = configuration;
-      if (spoke.accountId) this.shareWithAccount(name, spoke.name, spoke.accountId, configuration);
+      if (spoke.accountId) shares[spoke.name] = this.share(name, spoke, configuration, hub.ramWithinOrganization).arn;
     }
     this.resourceConfigurations = configurations;
 
@@ -147,6 +150,7 @@ export class EgressHub extends Construct {
         resource_gateway_arn: this.resourceGateway.arn,
         resource_configuration_arns: Object.fromEntries(Object.entries(configurations).map(([spoke, c]) => [spoke, c.arn])),
         proxy_ports: Object.fromEntries(props.spokes.map((s) => [s.name, s.port])),
+        resource_share_arns: shares,
         proxy_config_parameter: this.proxy.configParameter.name,
         proxy_log_group: this.proxy.logGroup.name,
       };
@@ -157,15 +161,19 @@ export class EgressHub extends Construct {
     }
   }
 
-  /** Shares one spoke's resource configuration with the spoke's account, and nothing else. */
-  private shareWithAccount(name: string, spokeName: string, accountId: string, configuration: VpclatticeResourceConfiguration): void {
-    const share = new RamResourceShare(this, `share-${spokeName}`, {
-      name: `${name}-${spokeName}`,
-      allowExternalPrincipals: true,
-      tags: { "egresslink:spoke": spokeName },
+  /**
+   * Shares one spoke's resource configuration, and nothing else, with its account (or organization /
+   * OU). Outside an organization the spoke accepts the invitation (see `EgressSpoke`).
+   */
+  private share(name: string, spoke: HubSpoke, configuration: VpclatticeResourceConfiguration, withinOrganization: boolean): RamResourceShare {
+    const share = new RamResourceShare(this, `share-${spoke.name}`, {
+      name: `${name}-${spoke.name}`,
+      allowExternalPrincipals: !withinOrganization,
+      tags: { "egresslink:spoke": spoke.name },
     });
-    new RamResourceAssociation(this, `share-config-${spokeName}`, { resourceShareArn: share.arn, resourceArn: configuration.arn });
-    new RamPrincipalAssociation(this, `share-account-${spokeName}`, { resourceShareArn: share.arn, principal: accountId });
+    new RamResourceAssociation(this, `share-config-${spoke.name}`, { resourceShareArn: share.arn, resourceArn: configuration.arn });
+    new RamPrincipalAssociation(this, `share-account-${spoke.name}`, { resourceShareArn: share.arn, principal: spoke.sharePrincipal ?? (spoke.accountId as string) });
+    return share;
   }
 }
 

@@ -10,6 +10,8 @@ export interface HubStateLocation {
   readonly key: string;
   /** Region of the bucket. */
   readonly region: string;
+  /** Role to assume to read it (state in another account). @default - the caller's credentials */
+  readonly roleArn?: string;
 }
 
 /** Reads the hub contract (see `HubOutputs`) from the hub's S3 state at plan time. */
@@ -21,7 +23,12 @@ export class HubRemoteState extends Construct {
     for (const key of ["bucket", "key", "region"] as const) {
       if (!location[key]) throw new Error(`HubRemoteState: '${key}' of the hub's state location must not be empty`);
     }
-    this.state = new DataTerraformRemoteStateS3(this, "Resource", { bucket: location.bucket, key: location.key, region: location.region });
+    this.state = new DataTerraformRemoteStateS3(this, "Resource", {
+      bucket: location.bucket,
+      key: location.key,
+      region: location.region,
+      assumeRole: location.roleArn ? { roleArn: location.roleArn } : undefined,
+    });
   }
 
   /** A hub output by name. */
@@ -32,6 +39,11 @@ export class HubRemoteState extends Construct {
   /** ARN of the resource configuration the hub made for `spokeName`; plan fails if the hub has none. */
   resourceConfigurationArn(spokeName: string): string {
     return Token.asString(Fn.lookup(this.state.get("resource_configuration_arns" satisfies HubOutputName), spokeName));
+  }
+
+  /** ARN of the RAM share holding `spokeName`'s resource configuration (spokes in other accounts only). */
+  resourceShareArn(spokeName: string): string {
+    return Token.asString(Fn.lookup(this.state.get("resource_share_arns" satisfies HubOutputName), spokeName));
   }
 
   /** The proxy port of `spokeName`. */

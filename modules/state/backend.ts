@@ -8,6 +8,8 @@ export interface StateLocation {
   readonly region: string;
   /** Keys are `<keyPrefix>/<stack>.tfstate`. */
   readonly keyPrefix: string;
+  /** Role to assume for the state (state in another account). @default - the caller's credentials */
+  readonly roleArn?: string;
 }
 
 /** The S3 key of a stack's state file. */
@@ -25,6 +27,7 @@ export function useS3Backend(stack: TerraformStack, location: StateLocation, sta
     key: stateKey(location.keyPrefix, stackName),
     region: location.region,
     encrypt: true,
+    assumeRole: location.roleArn ? { roleArn: location.roleArn } : undefined,
   });
   backend.addOverride("use_lockfile", true);
   return backend;
