@@ -187,14 +187,15 @@ export class EgressSpoke extends Construct {
       proxyUrl: `http://${this.proxyDnsName}:${this.proxyPort}`,
       noProxy: noProxyEntries({ region: props.region, vpcCidr: this.vpcCidr, endpoints, extra: props.noProxy }).join(","),
     };
+    const parameterNames = { proxyUrl: `/egresslink/${spokeName}/proxy-url`, noProxy: `/egresslink/${spokeName}/no-proxy` };
     this.proxyUrlParameter = new SsmParameter(this, "proxy-url", {
-      name: `/egresslink/${spokeName}/proxy-url`,
+      name: parameterNames.proxyUrl,
       description: "egresslink: HTTP(S)_PROXY for this VPC",
       type: "String",
       value: this.settings.proxyUrl,
     });
     this.noProxyParameter = new SsmParameter(this, "no-proxy", {
-      name: `/egresslink/${spokeName}/no-proxy`,
+      name: parameterNames.noProxy,
       description: "egresslink: NO_PROXY for this VPC (computed)",
       type: "String",
       value: this.settings.noProxy,
@@ -203,7 +204,7 @@ export class EgressSpoke extends Construct {
       name: `${name}-proxy-settings`,
       documentType: "Command",
       documentFormat: "JSON",
-      content: JSON.stringify(applyDocumentContent(spokeName, this.proxyUrlParameter.name, this.noProxyParameter.name), null, 2),
+      content: JSON.stringify(applyDocumentContent(spokeName, parameterNames.proxyUrl, parameterNames.noProxy), null, 2),
       tags: { Name: `${name}-proxy-settings` },
     });
     if ((props.applyProxySettings ?? "none") === "tagged") {
