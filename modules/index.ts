@@ -8,9 +8,11 @@ export { synthesizeTo } from "./app/synth";
 export { ConfigError, type ConfigIssue } from "./config/errors";
 export { configJsonSchema } from "./config/json-schema";
 export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig } from "./config/load";
-export type { EgressConfig, ExistingVpcConfig, HubConfig, NewVpcConfig, ProxyConfig, SpokeConfig, SpokeVpcConfig, StateConfig, ZonePlacement } from "./config/model";
+export type { EgressConfig, ExistingVpcConfig, ExternalSpokeVpc, HubConfig, NewVpcConfig, ProxyConfig, SpokeConfig, SpokeVpcConfig, StateConfig, ZonePlacement } from "./config/model";
 export { configSchema, LATTICE_NAME, LOG_RETENTION_DAYS, type EgressConfigInput } from "./config/schema";
 export { EgressStack, type EgressStackProps } from "./core/stack";
+export { ServiceEndpoints, type ServiceEndpointsProps } from "./endpoints/service-endpoints";
+export { awsDnsSuffix, ENDPOINT_PRESETS, endpointServiceName, resolveEndpoints, serviceDomains, type EndpointSet, type GatewayService } from "./endpoints/services";
 export { HUB_OUTPUT_DESCRIPTIONS, type HubOutputName, type HubOutputs } from "./hub/contract";
 export { EgressHub, hubSquidConf, type EgressHubProps, type HubSpoke } from "./hub/egress-hub";
 export { HubRemoteState, type HubStateLocation } from "./hub/remote-state";
@@ -23,7 +25,19 @@ export { encodeProxyConfig, isGravitonType, ProxyFleet, type ProxyFleetProps, ty
 export { PORT_BLOCK_SIZE, portBlocks, type PortBlock } from "./proxy/port-blocks";
 export { ACCESS_LOG_FORMAT, DENIED_DESTINATIONS, renderSquidConf, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
 export { renderAgentConfig, renderAttachEniScript, renderProxyUserData, renderSyncScript, type ProxyUserDataInput } from "./proxy/user-data";
-export { EgressSpoke, type EgressSpokeProps } from "./spoke/egress-spoke";
+export { EgressSpoke, PROXY_SETTINGS_TAG, type EgressSpokeProps } from "./spoke/egress-spoke";
+export {
+  ALWAYS_DIRECT,
+  noProxyEntries,
+  renderApplyScript,
+  renderDnfProxy,
+  renderDockerDropIn,
+  renderEcsEnvironment,
+  renderEnvironmentFile,
+  renderKubernetesEnv,
+  type NoProxyInput,
+  type ProxySettings,
+} from "./spoke/proxy-settings";
 export { SpokeStack, spokeStackName } from "./spoke/stack";
 export { stateKey, useS3Backend, type StateLocation } from "./state/backend";
 export { StateBucket, type StateBucketProps } from "./state/state-bucket";

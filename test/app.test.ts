@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { runCli } from "../modules/app/cli";
 import { deploySteps } from "../modules/app/summary";
-import { DEFAULT_CONFIG_PATH, danglingReferences, defaultConfig, interpolations, referencesIn, synthConfig, type TerraformJson } from "./helpers";
+import { Testing } from "cdktf";
+import { buildConsumerApp } from "../examples/consumer-app/main";
+import { loadConfigFile } from "../modules/config/load";
+import { DEFAULT_CONFIG_PATH, ROOT, danglingReferences, defaultConfig, interpolations, referencesIn, synthConfig, type TerraformJson } from "./helpers";
 
 describe("the default app (the seeds' scenario)", () => {
   const { json } = synthConfig(defaultConfig());
@@ -46,6 +49,30 @@ describe("the default app (the seeds' scenario)", () => {
       });
     }
   });
+});
+
+describe.each(["examples/existing-vpcs.yaml", "examples/cross-account.yaml"])("%s", (file) => {
+  const { json } = synthConfig(loadConfigFile(join(ROOT, file)));
+  test("every reference in every stack resolves, and every non-bootstrap stack locks its S3 state", () => {
+    for (const [stack, tf] of Object.entries(json)) {
+      expect([stack, danglingReferences(tf)]).toEqual([stack, []]);
+      if (stack !== "egress-state") expect(tf.terraform?.backend?.s3).toMatchObject({ encrypt: true, use_lockfile: true, key: expect.stringMatching(new RegExp(`/${stack}\\.tfstate$`)) });
+    }
+  });
+});
+
+test("the consumer app's references resolve", () => {
+  const { stack } = buildConsumerApp(Testing.app().outdir);
+  expect(danglingReferences(JSON.parse(Testing.synth(stack)))).toEqual([]);
+});
+
+test("an external spoke gets its resource configuration on the hub but no spoke stack", () => {
+  const config = loadConfigFile(join(ROOT, "examples", "existing-vpcs.yaml"));
+  const { json } = synthConfig(config);
+  expect(json["spoke-team-x"]).toBeUndefined();
+  expect(Object.keys(json).filter((s) => s.startsWith("spoke-")).sort()).toEqual(["spoke-billing", "spoke-data-platform", "spoke-sandbox"]);
+  expect((json.hub.output?.proxy_ports.value as Record<string, number>)["team-x"]).toBe(3131);
+  expect(Object.keys(json.hub.output?.resource_configuration_arns.value as object)).toContain("team-x");
 });
 
 describe("the reference checker", () => {
