@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
 import type { z } from "zod";
 import { ConfigError, formatPath, type ConfigIssue } from "./errors";
+import { PlanError } from "../interconnect/planner";
 import { resolveConfig, type EgressConfig } from "./model";
 import { configSchema, crossFieldIssues } from "./schema";
 
@@ -45,7 +46,12 @@ export function validateConfig(data: unknown, file: string): EgressConfig {
     ...crossFieldIssues(data).map((i) => ({ path: formatPath(i.path), message: i.message })),
   ];
   if (!result.success || issues.length > 0) throw new ConfigError(file, issues);
-  return resolveConfig(result.data);
+  try {
+    return resolveConfig(result.data);
+  } catch (err) {
+    if (err instanceof PlanError) throw new ConfigError(file, [{ path: formatPath(["interconnect", "sites", err.site, err.field]), message: err.message.replace(/^interconnect site [^:]+: /, "") }]);
+    throw err;
+  }
 }
 
 function toConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {

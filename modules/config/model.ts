@@ -3,6 +3,7 @@ import { carvePrivateSubnets, carvePublicSubnets } from "../network/layout";
 
 /** Host number of the single-mode proxy's default fixed IP in the first private subnet (AWS reserves 0-3). */
 const FIXED_IP_HOST = 10;
+import { planInterconnect, type SitePlan } from "../interconnect/planner";
 import type { ParsedConfig } from "./schema";
 
 /**
@@ -20,6 +21,28 @@ export interface EgressConfig {
   readonly hub: HubConfig;
   /** Spokes sorted by name. */
   readonly spokes: readonly SpokeConfig[];
+  /** Sites joined over a Transit Gateway with BGP and 1:1 NAT. @default - none */
+  readonly interconnect?: InterconnectConfig;
+}
+
+export interface InterconnectSiteConfig {
+  readonly name: string;
+  readonly region: string;
+  readonly router: "linux" | "vyos";
+  readonly instanceType: string;
+  /** linux: default Amazon Linux 2023; vyos: required. */
+  readonly amiId?: string;
+  readonly vpc:
+    | { readonly kind: "new"; readonly cidr: string; readonly availabilityZone?: string }
+    | { readonly kind: "existing"; readonly vpcId: string; readonly routerSubnetId: string; readonly routeTableIds: readonly string[] };
+  /** What the planner decided: translation, advertised prefix, ASN, routes, tunnel inside CIDRs. */
+  readonly plan: SitePlan;
+}
+
+export interface InterconnectConfig {
+  readonly transitGateway: { readonly region: string; readonly asn: number };
+  /** Sites sorted by name. */
+  readonly sites: readonly InterconnectSiteConfig[];
 }
 
 export interface StateConfig {
@@ -145,6 +168,7 @@ export interface SpokeConfig {
 export function resolveConfig(parsed: ParsedConfig): EgressConfig {
   const { hub } = parsed;
   const hubZones = zonePlacement(hub.availabilityZones, hub.azCount);
+  const interconnect = parsed.interconnect ? resolveInterconnect(parsed.interconnect) : undefined;
   const privateSubnets = hub.subnets.private ?? carvePrivateSubnets(hub.cidr, hubZones.count);
   const single = hub.proxy.mode === "single";
   const minInstances = single ? 1 : (hub.proxy.minInstances ?? 2);
@@ -200,6 +224,34 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
         const zones = spoke.availabilityZones || spoke.azCount !== undefined || accountId ? zonePlacement(spoke.availabilityZones, spoke.azCount) : hubZones;
         return { ...common, vpc: { kind: "new", cidr, zones, subnets: spoke.subnets ?? carvePrivateSubnets(cidr, zones.count) } };
       }),
+    interconnect,
+  };
+}
+
+/** Plans the interconnect; a plan that cannot be made throws `PlanError` (turned into a config error by the loader). */
+function resolveInterconnect(input: NonNullable<ParsedConfig["interconnect"]>): InterconnectConfig {
+  const names = Object.keys(input.sites).sort();
+  const plans = planInterconnect({
+    transitGatewayAsn: input.transitGateway.asn,
+    sites: names.map((name) => ({ name, cidr: input.sites[name].cidr, translatedCidr: input.sites[name].translatedCidr, asn: input.sites[name].asn })),
+  });
+  return {
+    transitGateway: input.transitGateway,
+    sites: names.map((name, i) => {
+      const site = input.sites[name];
+      return {
+        name,
+        region: site.region,
+        router: site.router,
+        instanceType: site.instanceType ?? (site.router === "vyos" ? "t3.medium" : "t4g.small"),
+        amiId: site.amiId,
+        vpc:
+          site.vpcId !== undefined
+            ? { kind: "existing", vpcId: site.vpcId, routerSubnetId: site.routerSubnetId as string, routeTableIds: site.routeTableIds ?? [] }
+            : { kind: "new", cidr: site.cidr, availabilityZone: site.availabilityZone },
+        plan: plans[i],
+      };
+    }),
   };
 }
 

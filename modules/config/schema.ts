@@ -261,6 +261,45 @@ const spokeSchema = z
     checkNoOverlap(checkSubnets(spoke.cidr, spoke.subnets, zones, ["subnets"], MAX_PRIVATE_CARVE_PREFIX, ctx), ctx);
   });
 
+const interconnectSiteSchema = z
+  .strictObject({
+    region: region.meta({ description: "Region of the site's VPC" }),
+    cidr: awsCidr("VPC CIDR").meta({ description: "The site's real prefix (its VPC CIDR); may collide with other sites'" }),
+    translatedCidr: z.string().optional().meta({ description: "Pinned translated prefix (same length). Default: allocated from 100.64.0.0/10 when the real prefix collides" }),
+    router: z.enum(["linux", "vyos"]).default("linux").meta({ description: "linux: Amazon Linux 2023 with strongSwan, FRR and nftables; vyos: VyOS 1.4 (bring its AMI)" }),
+    asn: z.number().int().min(1).max(4294967294).optional().meta({ description: "The router's BGP ASN. Default: allocated from the private range, unique" }),
+    instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "is not an EC2 instance type").optional().meta({ description: "Router instance type. Default: t4g.small (linux), t3.medium (vyos)" }),
+    amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, "is not an AMI ID").optional().meta({ description: "Router AMI: required for vyos (your Marketplace subscription); linux defaults to Amazon Linux 2023" }),
+    availabilityZone: z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d+[a-z]$/, "is not an Availability Zone name").optional().meta({ description: "New VPC: the AZ of its subnets. Default: the Region's first" }),
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "is not a VPC ID").optional().meta({ description: "An existing VPC (otherwise one is created on cidr)" }),
+    routerSubnetId: z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet ID").optional().meta({ description: "Existing VPC: a public subnet (route to an internet gateway) for the router" }),
+    routeTableIds: z.array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "is not a route table ID")).optional().meta({ description: "Existing VPC: route tables that get routes to the other sites" }),
+  })
+  .superRefine((site, ctx) => {
+    if (site.vpcId !== undefined) {
+      for (const key of ["routerSubnetId", "routeTableIds"] as const) if (site[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "is required with vpcId" });
+      if (site.availabilityZone !== undefined) ctx.addIssue({ code: "custom", path: ["availabilityZone"], message: "only applies to a new VPC" });
+    } else {
+      for (const key of ["routerSubnetId", "routeTableIds"] as const) if (site[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only applies with vpcId" });
+      if (mustParsePrefix(site.cidr) > 27) ctx.addIssue({ code: "custom", path: ["cidr"], message: "a new site VPC needs at least a /27 (a public and a private subnet)" });
+    }
+    if (site.router === "vyos" && site.amiId === undefined) ctx.addIssue({ code: "custom", path: ["amiId"], message: "is required for a vyos router (the VyOS AMI of your Marketplace subscription in this Region)" });
+    if (site.availabilityZone !== undefined && !isZoneOf(site.availabilityZone, site.region)) ctx.addIssue({ code: "custom", path: ["availabilityZone"], message: `is not in Region ${site.region}` });
+  });
+
+const interconnectSchema = z
+  .strictObject({
+    transitGateway: z.strictObject({
+      region: region.meta({ description: "Region of the Transit Gateway that terminates every site's VPN" }),
+      asn: z.number().int().min(64512).max(65534).default(64512).meta({ description: "Amazon-side ASN (private range)" }),
+    }),
+    sites: z
+      .record(latticeName, interconnectSiteSchema)
+      .refine((sites) => Object.keys(sites).length >= 2, "needs at least two sites")
+      .meta({ description: "Sites keyed by name; each gets a VPN to the Transit Gateway and a router with BGP and 1:1 NAT" }),
+  })
+  .meta({ description: "Connect sites whose CIDRs overlap, across Regions, through a Transit Gateway" });
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: "Path of this JSON Schema, for editors" }),
@@ -274,6 +313,7 @@ export const configSchema = z
     state: stateSchema,
     hub: hubSchema,
     spokes: z.record(latticeName, spokeSchema).default({}).meta({ description: "Project VPCs keyed by name; the name becomes part of Terraform addresses" }),
+    interconnect: interconnectSchema.optional(),
   });
 
 /** The config file as written (before defaults). */
@@ -444,6 +484,11 @@ function checkProxyMode(proxy: { mode: "ha" | "single"; minInstances?: number; m
     else if (host < 0) ctx.addIssue({ code: "custom", path: at("fixedIp"), message: `"${ip}" is not in the first private subnet ${firstPrivateSubnet}` });
     else if (host < 4 || host === size - 1) ctx.addIssue({ code: "custom", path: at("fixedIp"), message: `"${ip}" is one of the addresses AWS reserves in ${firstPrivateSubnet} (first four and last)` });
   }
+}
+
+function mustParsePrefix(cidr: string): number {
+  const net = parseCidr(cidr);
+  return typeof net === "string" ? 0 : net.prefix;
 }
 
 function ipOffset(ip: string): number {
