@@ -51,7 +51,7 @@ describe("the default app (the seeds' scenario)", () => {
   });
 });
 
-describe.each(["examples/existing-vpcs.yaml", "examples/cross-account.yaml"])("%s", (file) => {
+describe.each(["examples/existing-vpcs.yaml", "examples/cross-account.yaml", "examples/interconnect.yaml"])("%s", (file) => {
   const { json } = synthConfig(loadConfigFile(join(ROOT, file)));
   test("every reference in every stack resolves, and every non-bootstrap stack locks its S3 state", () => {
     for (const [stack, tf] of Object.entries(json)) {
@@ -79,9 +79,13 @@ describe("the reference checker", () => {
   test("reports a reference to an undeclared block, and skips quoted map keys", () => {
     const tf: TerraformJson = {
       resource: { aws_vpc: { main: {} }, aws_subnet: { a: { vpc_id: "${aws_vpc.main.id}", tags: { x: '${lookup(data.terraform_remote_state.hub.outputs.m, "aws_vpc.ghost")}' } } } },
-      output: { o: { value: "${aws_vpc.missing.id}" } },
+      output: { o: { value: "${aws_vpc.missing.id}" }, p: { value: '${base64encode("#!/bin/sh\\necho \\"${aws_eip.nowhere.public_ip}\\"")}' } },
     };
-    expect(danglingReferences(tf)).toEqual(["resource.aws_subnet.a.tags.x: data.terraform_remote_state.hub", "output.o.value: aws_vpc.missing"]);
+    expect(danglingReferences(tf)).toEqual([
+      "resource.aws_subnet.a.tags.x: data.terraform_remote_state.hub",
+      "output.o.value: aws_vpc.missing",
+      "output.p.value: aws_eip.nowhere",
+    ]);
   });
 });
 

@@ -99,15 +99,20 @@ export function interpolations(value: unknown, path = ""): { path: string; expr:
 
 function extractExpressions(text: string): string[] {
   const found: string[] = [];
-  for (let start = text.indexOf("${"); start !== -1; start = text.indexOf("${", start + 2)) {
+  let start = text.indexOf("${");
+  while (start !== -1) {
     let depth = 0;
+    let end = text.length;
     for (let i = start + 1; i < text.length; i++) {
       if (text[i] === "{") depth++;
       else if (text[i] === "}" && --depth === 0) {
         found.push(text.slice(start + 2, i));
+        end = i;
         break;
       }
     }
+    // Templates nested in this one are searched by referencesIn, not here.
+    start = text.indexOf("${", end);
   }
   return found;
 }
@@ -119,10 +124,17 @@ export interface Reference {
   readonly name: string;
 }
 
-/** References in an HCL expression; quoted strings are skipped so map keys are not mistaken for references. */
+/**
+ * References in an HCL expression. Quoted strings are not code (map keys are not references),
+ * but the `${...}` templates inside them are, so those are searched in turn.
+ */
 export function referencesIn(expr: string): Reference[] {
-  const code = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  const refs: Reference[] = [];
+  const nested: Reference[] = [];
+  const code = expr.replace(/"((?:[^"\\]|\\.)*)"/g, (_m, body: string) => {
+    for (const inner of extractExpressions(body.replace(/\\"/g, '"'))) nested.push(...referencesIn(inner));
+    return '""';
+  });
+  const refs: Reference[] = [...nested];
   for (const m of code.matchAll(/(?<![\w.])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)/g)) {
     const [, isData, first, second] = m;
     if (isData) refs.push({ kind: "data", type: first, name: second });

@@ -68,7 +68,7 @@ describe("the rendered swanctl.conf in a real charon", () => {
     expect(load.stdout).toContain("successfully loaded 2 connections, 0 unloaded");
     const conns = spawnSync(ip, ["netns", "exec", netns, swanctl, "--list-conns", "--uri", uri], { encoding: "utf8", timeout: 15_000 }).stdout;
     // Both tunnels: IKEv2 from the router's private address, identified by its public one, to AWS's endpoints.
-    for (const [n, endpoint] of [[1, "203.0.113.1"], [2, "203.0.113.2"]]) {
+    for (const [n, endpoint] of [[1, "203.0.113.1"], [2, "203.0.113.2"]] as const) {
       expect(conns).toMatch(new RegExp(`tunnel${n}: IKEv2, no reauthentication, rekeying every 28800s[\\s\\S]*?local:  192\\.0\\.2\\.10\\s+remote: ${endpoint.replace(/\./g, "\\.")}`));
       expect(conns).toMatch(new RegExp(`tunnel${n}: TUNNEL, rekeying every 3600s`));
     }

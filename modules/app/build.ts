@@ -1,6 +1,7 @@
 import { App } from "cdktf";
 import type { EgressConfig } from "../config/model";
 import { HubStack } from "../hub/stack";
+import { InterconnectStack } from "../interconnect/stack";
 import { SpokeStack } from "../spoke/stack";
 import { StateStack } from "../state/stack";
 
@@ -10,6 +11,8 @@ export interface EgressStacks {
   readonly hub: HubStack;
   /** In spoke-name order. */
   readonly spokes: readonly SpokeStack[];
+  /** Present when the config has an interconnect section. */
+  readonly interconnect?: InterconnectStack;
 }
 
 /**
@@ -27,7 +30,9 @@ export function buildStacks(app: App, config: EgressConfig): EgressStacks {
     stack.addDependency(hub);
     return [stack];
   });
-  return { state, hub, spokes };
+  const interconnect = config.interconnect ? new InterconnectStack(app, { ...config, interconnect: config.interconnect }) : undefined;
+  if (interconnect && state) interconnect.addDependency(state);
+  return { state, hub, spokes, interconnect };
 }
 
 /** A new cdktf App writing to `outdir`, holding the config's stacks. */

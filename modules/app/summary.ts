@@ -83,6 +83,16 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     const names = stacks.filter((s) => s.step === step).map((s) => s.name);
     return `  ${step}. cdktf deploy ${names.join(" ")}${names.length > 1 ? `   (independent: --parallelism ${names.length})` : ""}`;
   });
+  const interconnect = config.interconnect
+    ? [
+        "",
+        `Interconnect: Transit Gateway in ${config.interconnect.transitGateway.region} (ASN ${config.interconnect.transitGateway.asn})`,
+        table([
+          ["site", "region", "router", "real", "advertised", "ASN"],
+          ...config.interconnect.sites.map((s) => [s.name, s.region, s.router, s.plan.realCidr, s.plan.translatedCidr ? `${s.plan.advertised} (1:1 NAT)` : s.plan.advertised, String(s.plan.asn)]),
+        ]),
+      ]
+    : [];
   return [
     `egresslink: ${stacks.length} stacks written to ${outdir} in ${seconds.toFixed(1)} s`,
     "",
@@ -90,6 +100,7 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     "",
     `Hub: ${config.hub.region}, VPC ${config.hub.cidr}, ${config.hub.zones.count} AZs, NAT ${config.hub.natGateways}, proxy ${config.hub.proxy.mode} (${proxyFleet(config)})`,
     table(spokeRows),
+    ...interconnect,
     "",
     "Deploy order:",
     ...order,

@@ -23,15 +23,13 @@ export interface EgressStackProps {
 /** A Terraform stack with egresslink's provider and backend conventions. */
 export class EgressStack extends TerraformStack {
   readonly provider: AwsProvider;
+  private readonly props: EgressStackProps;
+  private readonly regionalProviders = new Map<string, AwsProvider>();
 
   constructor(scope: Construct, id: string, props: EgressStackProps) {
     super(scope, id);
-    this.provider = new AwsProvider(this, "aws", {
-      region: props.region,
-      allowedAccountIds: props.accountId ? [props.accountId] : undefined,
-      assumeRole: props.roleArn ? [{ roleArn: props.roleArn, sessionName: "egresslink" }] : undefined,
-      defaultTags: [{ tags: { ...props.tags, [STACK_TAG]: id, "egresslink:managed-by": "egresslink" } }],
-    });
+    this.props = props;
+    this.provider = new AwsProvider(this, "aws", this.providerConfig(props.region));
     if (props.state === "local") {
       // Terraform runs in <outdir>/stacks/<id>, which every synth replaces: keep the state file
       // in the project directory instead, by a relative path so the JSON is portable.
@@ -39,5 +37,26 @@ export class EgressStack extends TerraformStack {
       new LocalBackend(this, { path: relative(stackDir, join(process.cwd(), `terraform.${id}.tfstate`)) });
     }
     else useS3Backend(this, props.state, id);
+  }
+
+  /** The provider for `region`: the stack's own, or an alias (`aws.<region_with_underscores>`) with the same settings. */
+  providerFor(region: string): AwsProvider {
+    if (region === this.props.region) return this.provider;
+    let provider = this.regionalProviders.get(region);
+    if (!provider) {
+      provider = new AwsProvider(this, `aws-${region}`, { ...this.providerConfig(region), alias: region.replace(/-/g, "_") });
+      this.regionalProviders.set(region, provider);
+    }
+    return provider;
+  }
+
+  private providerConfig(region: string) {
+    const { props } = this;
+    return {
+      region,
+      allowedAccountIds: props.accountId ? [props.accountId] : undefined,
+      assumeRole: props.roleArn ? [{ roleArn: props.roleArn, sessionName: "egresslink" }] : undefined,
+      defaultTags: [{ tags: { ...props.tags, [STACK_TAG]: this.node.id, "egresslink:managed-by": "egresslink" } }],
+    };
   }
 }

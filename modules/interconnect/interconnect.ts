@@ -1,0 +1,370 @@
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { CustomerGateway } from "@cdktf/provider-aws/lib/customer-gateway";
+import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
+import { Ec2TransitGateway } from "@cdktf/provider-aws/lib/ec2-transit-gateway";
+import { Ec2TransitGatewayRouteTable } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table";
+import { Ec2TransitGatewayRouteTableAssociation } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table-association";
+import { Ec2TransitGatewayRouteTablePropagation } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table-propagation";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Route } from "@cdktf/provider-aws/lib/route";
+import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
+import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { Subnet } from "@cdktf/provider-aws/lib/subnet";
+import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { VpnConnection } from "@cdktf/provider-aws/lib/vpn-connection";
+import { Fn, TerraformOutput } from "cdktf";
+import { Construct } from "constructs";
+import type { InterconnectConfig, InterconnectSiteConfig } from "../config/model";
+import { cidrSubnet } from "../network/cidr";
+import { isGravitonType } from "../proxy/fleet";
+import { IPSEC, type RouterParams } from "./router-config";
+import { renderLinuxRouterUserData, ROUTER_ENI_TAG } from "./router-linux";
+import { renderVyosUserData } from "./router-vyos";
+
+export interface InterconnectProps {
+  /** Prefix of resource names. */
+  readonly name: string;
+  /** Transit Gateway and planned sites (see `planInterconnect`). */
+  readonly config: InterconnectConfig;
+  /** The AWS provider for a Region (the Transit Gateway's and each site's). */
+  readonly providerFor: (region: string) => AwsProvider;
+}
+
+/**
+ * Sites with overlapping CIDRs joined through one Transit Gateway: per site a customer gateway on
+ * the router's Elastic IP, a VPN connection with two BGP tunnels (pinned inside CIDRs, AWS-made
+ * pre-shared keys that never leave Terraform state but for the router's user data), attachment to
+ * the Transit Gateway's own route table, and in the site: the router (Linux or VyOS) on a
+ * persistent ENI + EIP with source/dest check off, its security group, and routes to the other
+ * sites' advertised prefixes. Only translated (or unique) prefixes are ever advertised.
+ */
+export class Interconnect extends Construct {
+  readonly transitGateway: Ec2TransitGateway;
+  readonly routeTable: Ec2TransitGatewayRouteTable;
+  /** Per site name. */
+  readonly vpnConnections: Readonly<Record<string, VpnConnection>>;
+  readonly routerInterfaces: Readonly<Record<string, NetworkInterface>>;
+
+  constructor(scope: Construct, id: string, props: InterconnectProps) {
+    super(scope, id);
+    const { config, name } = props;
+    const tgwProvider = props.providerFor(config.transitGateway.region);
+    this.transitGateway = new Ec2TransitGateway(this, "transit-gateway", {
+      provider: tgwProvider,
+      description: `egresslink ${name}: sites with overlapping CIDRs, translated prefixes only`,
+      amazonSideAsn: config.transitGateway.asn,
+      // Its own route table instead of the defaults: nothing is associated or propagated by accident.
+      defaultRouteTableAssociation: "disable",
+      defaultRouteTablePropagation: "disable",
+      vpnEcmpSupport: "enable",
+      dnsSupport: "enable",
+      tags: { Name: `${name}-interconnect` },
+    });
+    this.routeTable = new Ec2TransitGatewayRouteTable(this, "route-table", {
+      provider: tgwProvider,
+      transitGatewayId: this.transitGateway.id,
+      tags: { Name: `${name}-interconnect` },
+    });
+
+    const vpns: Record<string, VpnConnection> = {};
+    const enis: Record<string, NetworkInterface> = {};
+    const publicIps: Record<string, string> = {};
+    for (const site of config.sites) {
+      const remotes = config.sites.filter((o) => o.name !== site.name).map((o) => ({ site: o.name, prefix: o.plan.advertised }));
+      const built = new InterconnectSite(this, `site-${site.name}`, {
+        name,
+        site,
+        remotes,
+        transitGatewayAsn: config.transitGateway.asn,
+        provider: props.providerFor(site.region),
+        tgwProvider,
+        interconnect: this,
+      });
+      vpns[site.name] = built.vpn;
+      enis[site.name] = built.routerInterface;
+      publicIps[site.name] = built.publicIp;
+    }
+    this.vpnConnections = vpns;
+    this.routerInterfaces = enis;
+
+    new TerraformOutput(this, "transit_gateway_id", { value: this.transitGateway.id, description: "The Transit Gateway joining the sites" }).overrideLogicalId("transit_gateway_id");
+    new TerraformOutput(this, "sites", {
+      description: "Per site: real and advertised prefix, ASN, customer gateway address, VPN connection (no keys)",
+      value: Object.fromEntries(
+        config.sites.map((s) => [
+          s.name,
+          { real_cidr: s.plan.realCidr, advertised: s.plan.advertised, translated: s.plan.translatedCidr ?? "", asn: s.plan.asn, vpn_connection_id: vpns[s.name].id, router_public_ip: publicIps[s.name] },
+        ]),
+      ),
+    }).overrideLogicalId("sites");
+  }
+}
+
+interface SiteProps {
+  readonly name: string;
+  readonly site: InterconnectSiteConfig;
+  /** The other sites and the prefix each advertises. */
+  readonly remotes: readonly { readonly site: string; readonly prefix: string }[];
+  readonly transitGatewayAsn: number;
+  readonly provider: AwsProvider;
+  readonly tgwProvider: AwsProvider;
+  readonly interconnect: Interconnect;
+}
+
+/** One site: its VPN on the Transit Gateway side, and its router, network and routes in its own Region. */
+class InterconnectSite extends Construct {
+  readonly vpn: VpnConnection;
+  readonly routerInterface: NetworkInterface;
+  /** The router's Elastic IP: the customer gateway's address. */
+  readonly publicIp: string;
+
+  constructor(scope: Construct, id: string, props: SiteProps) {
+    super(scope, id);
+    const { site, provider } = props;
+    const { plan } = site;
+    const name = `${props.name}-${site.name}`;
+    const network = this.network(name, site, provider);
+    const sg = new SecurityGroup(this, "router-sg", {
+      provider,
+      name: `${name}-router`,
+      description: `egresslink ${site.name} router: IPsec from the Transit Gateway's tunnel endpoints, forwarding for the site`,
+      vpcId: network.vpcId,
+      tags: { Name: `${name}-router` },
+    });
+
+    this.routerInterface = new NetworkInterface(this, "router-eni", {
+      provider,
+      subnetId: network.routerSubnetId,
+      securityGroups: [sg.id],
+      sourceDestCheck: false,
+      description: `egresslink ${site.name} router: keeps its address and EIP across replacements`,
+      tags: { Name: `${name}-router`, [ROUTER_ENI_TAG]: `${name}-router` },
+    });
+    const eip = new Eip(this, "router-eip", { provider, domain: "vpc", networkInterface: this.routerInterface.id, tags: { Name: `${name}-router` } });
+    this.publicIp = eip.publicIp;
+
+    // The Transit Gateway side. Changing the EIP would replace the customer gateway and the VPN.
+    const customerGateway = new CustomerGateway(this, "customer-gateway", {
+      provider: props.tgwProvider,
+      bgpAsn: String(plan.asn),
+      ipAddress: eip.publicIp,
+      type: "ipsec.1",
+      tags: { Name: name },
+    });
+    const tunnel = (n: 1 | 2) => ({
+      [`tunnel${n}InsideCidr`]: plan.tunnelInsideCidrs[n - 1],
+      [`tunnel${n}IkeVersions`]: [IPSEC.ikeVersion],
+      [`tunnel${n}Phase1EncryptionAlgorithms`]: [IPSEC.encryption],
+      [`tunnel${n}Phase1IntegrityAlgorithms`]: [IPSEC.integrity],
+      [`tunnel${n}Phase1DhGroupNumbers`]: [IPSEC.dhGroup],
+      [`tunnel${n}Phase2EncryptionAlgorithms`]: [IPSEC.encryption],
+      [`tunnel${n}Phase2IntegrityAlgorithms`]: [IPSEC.integrity],
+      [`tunnel${n}Phase2DhGroupNumbers`]: [IPSEC.dhGroup],
+      [`tunnel${n}Phase1LifetimeSeconds`]: IPSEC.ikeLifetimeSeconds,
+      [`tunnel${n}Phase2LifetimeSeconds`]: IPSEC.espLifetimeSeconds,
+      [`tunnel${n}StartupAction`]: "add",
+    });
+    this.vpn = new VpnConnection(this, "vpn", {
+      provider: props.tgwProvider,
+      customerGatewayId: customerGateway.id,
+      transitGatewayId: props.interconnect.transitGateway.id,
+      type: "ipsec.1",
+      staticRoutesOnly: false,
+      ...tunnel(1),
+      ...tunnel(2),
+      tags: { Name: name },
+    });
+    new Ec2TransitGatewayRouteTableAssociation(this, "association", {
+      provider: props.tgwProvider,
+      transitGatewayAttachmentId: this.vpn.transitGatewayAttachmentId,
+      transitGatewayRouteTableId: props.interconnect.routeTable.id,
+    });
+    new Ec2TransitGatewayRouteTablePropagation(this, "propagation", {
+      provider: props.tgwProvider,
+      transitGatewayAttachmentId: this.vpn.transitGatewayAttachmentId,
+      transitGatewayRouteTableId: props.interconnect.routeTable.id,
+    });
+
+    this.securityGroupRules(provider, sg, network.vpcCidr);
+    const params: RouterParams = {
+      site: site.name,
+      asn: plan.asn,
+      transitGatewayAsn: props.transitGatewayAsn,
+      realCidr: plan.realCidr,
+      translatedCidr: plan.translatedCidr,
+      advertised: plan.advertised,
+      remotePrefixes: plan.routes,
+      localAddress: this.routerInterface.privateIp,
+      publicIp: eip.publicIp,
+      tunnels: [
+        { outsideAddress: this.vpn.tunnel1Address, presharedKey: this.vpn.tunnel1PresharedKey, insideCidr: plan.tunnelInsideCidrs[0] },
+        { outsideAddress: this.vpn.tunnel2Address, presharedKey: this.vpn.tunnel2PresharedKey, insideCidr: plan.tunnelInsideCidrs[1] },
+      ],
+    };
+    if (site.router === "vyos") this.vyosRouter(name, site, provider, params);
+    else this.linuxRouter(name, site, provider, params, network, sg);
+
+    // Every other site's advertised prefix goes to this site's router; keyed by site, not by prefix.
+    for (const routeTable of network.routeTables) {
+      for (const remote of props.remotes) {
+        new Route(this, `route-${routeTable.key}-to-${remote.site}`, {
+          provider,
+          routeTableId: routeTable.id,
+          destinationCidrBlock: remote.prefix,
+          networkInterfaceId: this.routerInterface.id,
+        });
+      }
+    }
+  }
+
+  /** A new VPC (public subnet for the router, private for workloads) or the existing one's IDs. */
+  private network(name: string, site: InterconnectSiteConfig, provider: AwsProvider) {
+    if (site.vpc.kind === "existing") {
+      const vpc = new DataAwsVpc(this, "vpc", { provider, id: site.vpc.vpcId });
+      return {
+        vpcId: vpc.id,
+        vpcCidr: vpc.cidrBlock,
+        routerSubnetId: site.vpc.routerSubnetId,
+        routeTables: site.vpc.routeTableIds.map((id) => ({ key: id, id })),
+      };
+    }
+    const cidr = site.vpc.cidr;
+    const zone = site.vpc.availabilityZone ?? Fn.element(new DataAwsAvailabilityZones(this, "zones", { provider, state: "available", filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] }).names, 0);
+    const vpc = new Vpc(this, "vpc", { provider, cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: name } });
+    const igw = new InternetGateway(this, "igw", { provider, vpcId: vpc.id, tags: { Name: name } });
+    const subnet = (tier: "private" | "public", half: number) =>
+      new Subnet(this, `${tier}-subnet`, { provider, vpcId: vpc.id, cidrBlock: cidrSubnet(cidr, 1, half), availabilityZone: zone, tags: { Name: `${name}-${tier}` } });
+    const [privateSubnet, publicSubnet] = [subnet("private", 0), subnet("public", 1)];
+    const publicTable = new RouteTable(this, "public-rt", { provider, vpcId: vpc.id, tags: { Name: `${name}-public` } });
+    new Route(this, "public-default", { provider, routeTableId: publicTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+    new RouteTableAssociation(this, "public-rta", { provider, subnetId: publicSubnet.id, routeTableId: publicTable.id });
+    const privateTable = new RouteTable(this, "private-rt", { provider, vpcId: vpc.id, tags: { Name: `${name}-private` } });
+    new RouteTableAssociation(this, "private-rta", { provider, subnetId: privateSubnet.id, routeTableId: privateTable.id });
+    return {
+      vpcId: vpc.id,
+      vpcCidr: cidr,
+      routerSubnetId: publicSubnet.id,
+      routeTables: [
+        { key: "private", id: privateTable.id },
+        { key: "public", id: publicTable.id },
+      ],
+    };
+  }
+
+  /** IKE (UDP 500), NAT-T (UDP 4500) and ESP only from the two tunnel endpoints; the site's own traffic to forward. */
+  private securityGroupRules(provider: AwsProvider, sg: SecurityGroup, vpcCidr: string): void {
+    const endpoints = [this.vpn.tunnel1Address, this.vpn.tunnel2Address];
+    const services: [string, string, number | undefined][] = [
+      ["ike", "udp", 500],
+      ["nat-t", "udp", 4500],
+      ["esp", "50", undefined],
+    ];
+    endpoints.forEach((endpoint, i) => {
+      for (const [service, ipProtocol, port] of services) {
+        const rule = { provider, securityGroupId: sg.id, ipProtocol, fromPort: port, toPort: port, cidrIpv4: `${endpoint}/32`, description: `${service}, tunnel ${i + 1}` };
+        new VpcSecurityGroupIngressRule(this, `in-${service}-tunnel${i + 1}`, rule);
+        new VpcSecurityGroupEgressRule(this, `out-${service}-tunnel${i + 1}`, rule);
+      }
+    });
+    new VpcSecurityGroupIngressRule(this, "in-site", { provider, securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: vpcCidr, description: "site traffic to forward to the other sites" });
+    new VpcSecurityGroupEgressRule(this, "out-site", { provider, securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: vpcCidr, description: "traffic from the other sites into the site" });
+    new VpcSecurityGroupEgressRule(this, "out-https", { provider, securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "SSM and package repositories" });
+  }
+
+  /** Linux: an Auto Scaling group of one that attaches the persistent ENI at boot (IAM: that ENI only). */
+  private linuxRouter(name: string, site: InterconnectSiteConfig, provider: AwsProvider, params: RouterParams, network: { vpcCidr: string; routerSubnetId: string }, sg: SecurityGroup): void {
+    const partition = new DataAwsPartition(this, "partition", { provider });
+    const account = new DataAwsCallerIdentity(this, "account", { provider });
+    const assume = new DataAwsIamPolicyDocument(this, "assume", {
+      provider,
+      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
+    });
+    const role = new IamRole(this, "router-role", { provider, name: `${name}-router-${site.region}`, assumeRolePolicy: assume.json });
+    new IamRolePolicyAttachment(this, "router-ssm", { provider, role: role.name, policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` });
+    const groupName = `${name}-router`;
+    const policy = new DataAwsIamPolicyDocument(this, "router-policy", {
+      provider,
+      statement: [
+        { sid: "FindRouterEni", actions: ["ec2:DescribeNetworkInterfaces"], resources: ["*"] },
+        { sid: "AttachRouterEni", actions: ["ec2:AttachNetworkInterface"], resources: [this.routerInterface.arn] },
+        {
+          sid: "AttachToOwnGroup",
+          actions: ["ec2:AttachNetworkInterface"],
+          resources: [`arn:${partition.partition}:ec2:${site.region}:${account.accountId}:instance/*`],
+          condition: [{ test: "StringEquals", variable: "aws:ResourceTag/aws:autoscaling:groupName", values: [groupName] }],
+        },
+      ],
+    });
+    new IamRolePolicy(this, "router-inline", { provider, name: "egresslink-router", role: role.id, policy: policy.json });
+    const profile = new IamInstanceProfile(this, "router-profile", { provider, name: `${name}-router-${site.region}`, role: role.name });
+    const userData = renderLinuxRouterUserData({ params, region: site.region, eniTag: `${name}-router`, vpcCidr: network.vpcCidr });
+    const template = new LaunchTemplate(this, "router-template", {
+      provider,
+      name: `${name}-router`,
+      imageId: site.amiId ?? `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${isGravitonType(site.instanceType) ? "arm64" : "x86_64"}`,
+      instanceType: site.instanceType,
+      iamInstanceProfile: { arn: profile.arn },
+      vpcSecurityGroupIds: [sg.id],
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      // The configuration holds the tunnels' keys: Terraform references, resolved at apply.
+      userData: Fn.base64encode(hclStringLiteral(userData)),
+      updateDefaultVersion: true,
+      tagSpecifications: [{ resourceType: "instance", tags: { Name: `${name}-router` } }],
+    });
+    new AutoscalingGroup(this, "router-asg", {
+      provider,
+      name: groupName,
+      minSize: 1,
+      maxSize: 1,
+      desiredCapacity: 1,
+      vpcZoneIdentifier: [network.routerSubnetId],
+      healthCheckType: "EC2",
+      healthCheckGracePeriod: 300,
+      launchTemplate: { id: template.id, version: `${template.latestVersion}` },
+      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0 } },
+      tag: [{ key: "Name", value: `${name}-router`, propagateAtLaunch: true }],
+    });
+  }
+
+  /** VyOS: the persistent ENI is the instance's primary interface; EC2 automatic recovery keeps instance, ENI and EIP. */
+  private vyosRouter(name: string, site: InterconnectSiteConfig, provider: AwsProvider, params: RouterParams): void {
+    new Instance(this, "router", {
+      provider,
+      ami: site.amiId as string,
+      instanceType: site.instanceType,
+      networkInterface: [{ networkInterfaceId: this.routerInterface.id, deviceIndex: 0 }],
+      userData: renderVyosUserData(params),
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      rootBlockDevice: { encrypted: true, volumeType: "gp3" },
+      maintenanceOptions: { autoRecovery: "default" },
+      tags: { Name: `${name}-router` },
+      lifecycle: { ignoreChanges: ["ami"] },
+    });
+  }
+}
+
+/**
+ * Escapes a string holding Terraform references for use as a function argument: cdktf puts it
+ * inside an HCL expression, where quotes and backslashes of the literal text must be escaped
+ * (reference placeholders contain neither).
+ */
+function hclStringLiteral(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+}
