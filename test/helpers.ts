@@ -56,7 +56,7 @@ export interface Synthesized {
 export function synthConfig(config: EgressConfig): Synthesized {
   const app = Testing.app({ stackTraces: false });
   const stacks = buildStacks(app, config);
-  const all = [stacks.state, stacks.hub, ...stacks.spokes].filter((s) => s !== undefined);
+  const all = [stacks.state, stacks.hub, ...stacks.spokes, stacks.interconnect].filter((s) => s !== undefined);
   const text = Object.fromEntries(all.map((s) => [s.node.id, Testing.synth(s)]));
   const json = Object.fromEntries(Object.entries(text).map(([k, v]) => [k, JSON.parse(v) as TerraformJson]));
   return { stacks, json, text };
