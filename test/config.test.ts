@@ -60,8 +60,20 @@ const INVALID: { rule: string; yaml: (d: Data) => string; path: string; reason: 
   { rule: "role in another account than the spoke", yaml: (d) => { set_(d, ["hub", "accountId"], "111111111111"); set_(d, ["spokes", "project-a", "accountId"], "222222222222"); return set(d, ["spokes", "project-a", "roleArn"], "arn:aws:iam::333333333333:role/deployer"); }, path: "spokes.project-a.roleArn", reason: /is in account 333333333333, but the spoke's accountId is 222222222222/ },
   { rule: "OU share outside an organization", yaml: (d) => { set_(d, ["hub", "accountId"], "111111111111"); set_(d, ["spokes", "project-a", "accountId"], "222222222222"); return set(d, ["spokes", "project-a", "sharePrincipal"], "arn:aws:organizations::111111111111:ou/o-abcdefghij/ou-ab12-cdefgh34"); }, path: "spokes.project-a.sharePrincipal", reason: /needs hub\.ramWithinOrganization: true/ },
   { rule: "external spoke with a VPC", yaml: (d) => set(d, ["spokes", "project-d", "external"], true), path: "spokes.project-d.cidr", reason: /does not apply to an external spoke/ },
+  { rule: "interconnect: public translated prefix", yaml: (d) => set(d, ["interconnect"], interconnect({ translatedCidr: "172.88.88.0/24" })), path: "interconnect.sites.singapore.translatedCidr", reason: /172\.88\.88\.0\/24 is public address space/ },
+  { rule: "interconnect: VyOS without its AMI", yaml: (d) => set(d, ["interconnect"], interconnect({ router: "vyos" })), path: "interconnect.sites.singapore.amiId", reason: /required for a vyos router/ },
+  { rule: "interconnect: existing VPC without a router subnet", yaml: (d) => set(d, ["interconnect"], interconnect({ vpcId: "vpc-0123456789abcdef0", routeTableIds: ["rtb-0aaaaaaaaaaaaaaa1"] })), path: "interconnect.sites.singapore.routerSubnetId", reason: /is required with vpcId/ },
+  { rule: "interconnect: one site", yaml: (d) => set(d, ["interconnect"], { transitGateway: { region: "us-west-2" }, sites: { solo: { region: "us-east-1", cidr: "10.0.1.0/24" } } }), path: "interconnect.sites", reason: /at least two sites/ },
   { rule: "neither new nor existing VPC", yaml: (d) => set(d, ["spokes", "project-a"], { port: 3128 }), path: "spokes.project-a", reason: /needs either cidr .* or vpcId/ },
 ];
+
+/** An interconnect section with two colliding sites; `singapore` gets the extra settings. */
+function interconnect(singapore: Data): Data {
+  return {
+    transitGateway: { region: "us-west-2" },
+    sites: { singapore: { region: "ap-southeast-1", cidr: "10.0.1.0/24", ...singapore }, virginia: { region: "us-east-1", cidr: "10.0.1.0/24" } },
+  };
+}
 
 function set_(d: Data, path: string[], value: unknown): Data {
   let node = d;
