@@ -15,3 +15,4 @@ export function requireProgram(name: string): string {
 export function requireRoot(): void {
   if (typeof process.getuid === "function" && process.getuid() !== 0) throw new Error("this test creates network namespaces and must run as root");
 }
+

@@ -161,3 +161,13 @@ export function danglingReferences(tf: TerraformJson): string[] {
   }
   return dangling;
 }
+
+/** Router endpoints for tests: documentation addresses and made-up keys. */
+export const TEST_ENDPOINTS = {
+  localAddress: "192.0.2.10",
+  publicIp: "198.51.100.20",
+  tunnels: [
+    { outsideAddress: "203.0.113.1", presharedKey: "Example.Psk_1" },
+    { outsideAddress: "203.0.113.2", presharedKey: "Example.Psk_2" },
+  ],
+} as const;

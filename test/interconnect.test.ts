@@ -6,11 +6,11 @@ import { parse } from "yaml";
 import { loadConfigFile } from "../modules/config/load";
 import { cidrContains, cidrsOverlap } from "../modules/network/cidr";
 import { insideAddresses, planInterconnect, PlanError, type SiteInput } from "../modules/interconnect/planner";
-import type { RouterParams } from "../modules/interconnect/router-config";
+import { routerParams, type RouterParams } from "../modules/interconnect/router-config";
 import { renderLinuxRouter, renderLinuxRouterUserData } from "../modules/interconnect/router-linux";
 import { renderVyosCommands, renderVyosUserData, VYOS_USER_DATA_LIMIT } from "../modules/interconnect/router-vyos";
 import { requireProgram } from "./helpers-programs";
-import { addressAt, resourceAt, resources, ROOT, synthConfig } from "./helpers";
+import { addressAt, resourceAt, resources, ROOT, synthConfig, TEST_ENDPOINTS } from "./helpers";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
 const SEED: SiteInput[] = [
@@ -114,24 +114,7 @@ describe("planner", () => {
   });
 });
 
-const PARAMS: RouterParams = (() => {
-  const p = byName(SEED).singapore;
-  return {
-    site: p.name,
-    asn: p.asn,
-    transitGatewayAsn: 64512,
-    realCidr: p.realCidr,
-    translatedCidr: p.translatedCidr,
-    advertised: p.advertised,
-    remotePrefixes: p.routes,
-    localAddress: "10.0.1.200",
-    publicIp: "198.51.100.20",
-    tunnels: [
-      { outsideAddress: "203.0.113.1", presharedKey: "Psk.One_1", insideCidr: p.tunnelInsideCidrs[0] },
-      { outsideAddress: "203.0.113.2", presharedKey: "Psk.Two_2", insideCidr: p.tunnelInsideCidrs[1] },
-    ],
-  };
-})();
+const PARAMS: RouterParams = routerParams(byName(SEED).singapore, 64512, TEST_ENDPOINTS);
 const ENDS = PARAMS.tunnels.map((t) => insideAddresses(t.insideCidr));
 
 describe("VyOS 1.4 renderer", () => {
@@ -202,7 +185,7 @@ describe("Linux renderer", () => {
     expect(files.swanctl.match(/^\s+tunnel\d \{$/gm)).toHaveLength(4); // two connections, two children
     expect(files.swanctl).toContain("if_id_in = 1");
     expect(files.swanctl).toContain("if_id_out = 2");
-    expect(files.swanctl).toContain('secret = "Psk.One_1"');
+    expect(files.swanctl).toContain(`secret = "${TEST_ENDPOINTS.tunnels[0].presharedKey}"`);
     expect(files.swanctl.match(/start_action = start/g)).toHaveLength(2);
   });
 

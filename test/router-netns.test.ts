@@ -3,8 +3,9 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { insideAddresses, planInterconnect, type SitePlan } from "../modules/interconnect/planner";
-import type { RouterParams } from "../modules/interconnect/router-config";
+import { routerParams, type RouterParams } from "../modules/interconnect/router-config";
 import { renderLinuxRouter } from "../modules/interconnect/router-linux";
+import { TEST_ENDPOINTS } from "./helpers";
 import { requireProgram, requireRoot } from "./helpers-programs";
 
 /**
@@ -28,21 +29,7 @@ const planOf = (name: string) => plan.find((p) => p.name === name) as SitePlan;
 const hostIn = (cidr: string, n: number) => cidr.replace(/\.0\/24$/, `.${n}`);
 
 function paramsFor(site: SitePlan): RouterParams {
-  return {
-    site: site.name,
-    asn: site.asn,
-    transitGatewayAsn: TGW_ASN,
-    realCidr: site.realCidr,
-    translatedCidr: site.translatedCidr,
-    advertised: site.advertised,
-    remotePrefixes: site.routes,
-    localAddress: "192.0.2.10",
-    publicIp: "198.51.100.20",
-    tunnels: [
-      { outsideAddress: "203.0.113.1", presharedKey: "unused-in-this-test", insideCidr: site.tunnelInsideCidrs[0] },
-      { outsideAddress: "203.0.113.2", presharedKey: "unused-in-this-test", insideCidr: site.tunnelInsideCidrs[1] },
-    ],
-  };
+  return routerParams(site, TGW_ASN, TEST_ENDPOINTS);
 }
 
 describe("the Linux router config in network namespaces", () => {

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planInterconnect } from "../modules/interconnect/planner";
+import { routerParams } from "../modules/interconnect/router-config";
 import { renderLinuxRouter } from "../modules/interconnect/router-linux";
+import { TEST_ENDPOINTS } from "./helpers";
 import { requireProgram, requireRoot } from "./helpers-programs";
 
 /**
@@ -45,21 +47,7 @@ describe("the rendered swanctl.conf in a real charon", () => {
 
   test("loads two connections and two IKE secrets", () => {
     const site = planInterconnect({ transitGatewayAsn: 64512, sites: [{ name: "site-a", cidr: "10.0.1.0/24" }, { name: "site-b", cidr: "10.0.1.0/24" }] })[0];
-    const files = renderLinuxRouter({
-      site: site.name,
-      asn: site.asn,
-      transitGatewayAsn: 64512,
-      realCidr: site.realCidr,
-      translatedCidr: site.translatedCidr,
-      advertised: site.advertised,
-      remotePrefixes: site.routes,
-      localAddress: "192.0.2.10",
-      publicIp: "198.51.100.20",
-      tunnels: [
-        { outsideAddress: "203.0.113.1", presharedKey: "Example.Psk_1", insideCidr: site.tunnelInsideCidrs[0] },
-        { outsideAddress: "203.0.113.2", presharedKey: "Example.Psk_2", insideCidr: site.tunnelInsideCidrs[1] },
-      ],
-    });
+    const files = renderLinuxRouter(routerParams(site, 64512, TEST_ENDPOINTS));
     writeFileSync(join(dir, "swanctl.conf"), files.swanctl);
     const load = spawnSync(ip, ["netns", "exec", netns, swanctl, "--load-all", "--file", join(dir, "swanctl.conf"), "--uri", uri], { encoding: "utf8", timeout: 15_000 });
     expect(load.status).toBe(0);

@@ -33,7 +33,7 @@ import { Construct } from "constructs";
 import type { InterconnectConfig, InterconnectSiteConfig } from "../config/model";
 import { cidrSubnet } from "../network/cidr";
 import { isGravitonType } from "../proxy/fleet";
-import { IPSEC, type RouterParams } from "./router-config";
+import { IPSEC, routerParams, type RouterParams } from "./router-config";
 import { renderLinuxRouterUserData, ROUTER_ENI_TAG } from "./router-linux";
 import { renderVyosUserData } from "./router-vyos";
 
@@ -202,21 +202,14 @@ class InterconnectSite extends Construct {
     });
 
     this.securityGroupRules(provider, sg, network.vpcCidr);
-    const params: RouterParams = {
-      site: site.name,
-      asn: plan.asn,
-      transitGatewayAsn: props.transitGatewayAsn,
-      realCidr: plan.realCidr,
-      translatedCidr: plan.translatedCidr,
-      advertised: plan.advertised,
-      remotePrefixes: plan.routes,
+    const params = routerParams(plan, props.transitGatewayAsn, {
       localAddress: this.routerInterface.privateIp,
       publicIp: eip.publicIp,
       tunnels: [
-        { outsideAddress: this.vpn.tunnel1Address, presharedKey: this.vpn.tunnel1PresharedKey, insideCidr: plan.tunnelInsideCidrs[0] },
-        { outsideAddress: this.vpn.tunnel2Address, presharedKey: this.vpn.tunnel2PresharedKey, insideCidr: plan.tunnelInsideCidrs[1] },
+        { outsideAddress: this.vpn.tunnel1Address, presharedKey: this.vpn.tunnel1PresharedKey },
+        { outsideAddress: this.vpn.tunnel2Address, presharedKey: this.vpn.tunnel2PresharedKey },
       ],
-    };
+    });
     if (site.router === "vyos") this.vyosRouter(name, site, provider, params);
     else this.linuxRouter(name, site, provider, params, network, sg);
 

@@ -1,4 +1,4 @@
-import { insideAddresses } from "./planner";
+import { insideAddresses, type SitePlan } from "./planner";
 
 /** One of the VPN connection's two tunnels, as the router sees it. Values may be Terraform references. */
 export interface TunnelParams {
@@ -46,3 +46,29 @@ export const IPSEC = {
   ikeLifetimeSeconds: 28800,
   espLifetimeSeconds: 3600,
 } as const;
+
+/** What only exists once deployed: the router's addresses and each tunnel's endpoint and key. */
+export interface RouterEndpoints {
+  readonly localAddress: string;
+  readonly publicIp: string;
+  readonly tunnels: readonly [{ readonly outsideAddress: string; readonly presharedKey: string }, { readonly outsideAddress: string; readonly presharedKey: string }];
+}
+
+/** A router's parameters: the planner's decisions for the site plus the deployed endpoints. */
+export function routerParams(plan: SitePlan, transitGatewayAsn: number, endpoints: RouterEndpoints): RouterParams {
+  return {
+    site: plan.name,
+    asn: plan.asn,
+    transitGatewayAsn,
+    realCidr: plan.realCidr,
+    translatedCidr: plan.translatedCidr,
+    advertised: plan.advertised,
+    remotePrefixes: plan.routes,
+    localAddress: endpoints.localAddress,
+    publicIp: endpoints.publicIp,
+    tunnels: [
+      { ...endpoints.tunnels[0], insideCidr: plan.tunnelInsideCidrs[0] },
+      { ...endpoints.tunnels[1], insideCidr: plan.tunnelInsideCidrs[1] },
+    ],
+  };
+}
