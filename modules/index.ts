@@ -8,7 +8,7 @@ export { synthesizeTo } from "./app/synth";
 export { ConfigError, type ConfigIssue } from "./config/errors";
 export { configJsonSchema } from "./config/json-schema";
 export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig } from "./config/load";
-export type { EgressConfig, ExistingVpcConfig, ExternalSpokeVpc, HubConfig, NewVpcConfig, ProxyConfig, SpokeConfig, SpokeVpcConfig, StateConfig, ZonePlacement } from "./config/model";
+export type { EgressConfig, ExistingVpcConfig, ExternalSpokeVpc, HubConfig, InterconnectConfig, InterconnectSiteConfig, NewVpcConfig, ProxyConfig, SpokeConfig, SpokeVpcConfig, StateConfig, ZonePlacement } from "./config/model";
 export { configSchema, LATTICE_NAME, LOG_RETENTION_DAYS, type EgressConfigInput } from "./config/schema";
 export { EgressStack, type EgressStackProps } from "./core/stack";
 export { ServiceEndpoints, type ServiceEndpointsProps } from "./endpoints/service-endpoints";
@@ -17,6 +17,21 @@ export { HUB_OUTPUT_DESCRIPTIONS, type HubOutputName, type HubOutputs } from "./
 export { EgressHub, hubSquidConf, type EgressHubProps, type HubSpoke } from "./hub/egress-hub";
 export { HubRemoteState, type HubStateLocation } from "./hub/remote-state";
 export { HUB_STACK, HubStack } from "./hub/stack";
+export { Interconnect, type InterconnectProps } from "./interconnect/interconnect";
+export {
+  INSIDE_POOL,
+  insideAddresses,
+  planInterconnect,
+  PlanError,
+  TRANSLATION_POOL,
+  type PlanInput,
+  type SiteInput,
+  type SitePlan,
+} from "./interconnect/planner";
+export { IPSEC, routerParams, TUNNEL_INTERFACES, type RouterEndpoints, type RouterParams, type TunnelParams } from "./interconnect/router-config";
+export { renderLinuxRouter, renderLinuxRouterUserData, ROUTER_ENI_TAG, type LinuxRouterFiles, type LinuxRouterUserDataInput } from "./interconnect/router-linux";
+export { renderVyosCommands, renderVyosUserData } from "./interconnect/router-vyos";
+export { INTERCONNECT_STACK, InterconnectStack } from "./interconnect/stack";
 export { cidrContains, cidrHasIp, cidrHost, cidrsOverlap, cidrSubnet, parseCidr } from "./network/cidr";
 export { EgressVpc, type EgressVpcProps } from "./network/egress-vpc";
 export { carvePrivateSubnets, carvePublicSubnets } from "./network/layout";
