@@ -10,6 +10,17 @@ export { configJsonSchema } from "./config/json-schema";
 export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig } from "./config/load";
 export type { EgressConfig, ExistingVpcConfig, ExternalSpokeVpc, HubConfig, InterconnectConfig, InterconnectSiteConfig, NewVpcConfig, ProxyConfig, SpokeConfig, SpokeVpcConfig, StateConfig, ZonePlacement } from "./config/model";
 export { configSchema, LATTICE_NAME, LOG_RETENTION_DAYS, type EgressConfigInput } from "./config/schema";
+export {
+  amazonLinux2023Image,
+  checkUserDataSize,
+  hardenedLaunchSettings,
+  isGravitonType,
+  managedInstanceRole,
+  selfHealingGroup,
+  USER_DATA_LIMIT_BYTES,
+  type ManagedInstanceRoleProps,
+  type SelfHealingGroupProps,
+} from "./core/instance";
 export { EgressStack, type EgressStackProps } from "./core/stack";
 export { ServiceEndpoints, type ServiceEndpointsProps } from "./endpoints/service-endpoints";
 export { awsDnsSuffix, ENDPOINT_PRESETS, endpointServiceName, resolveEndpoints, serviceDomains, type EndpointSet, type GatewayService } from "./endpoints/services";
@@ -36,7 +47,7 @@ export { cidrContains, cidrHasIp, cidrHost, cidrsOverlap, cidrSubnet, parseCidr 
 export { EgressVpc, type EgressVpcProps } from "./network/egress-vpc";
 export { carvePrivateSubnets, carvePublicSubnets } from "./network/layout";
 export { domainCovers, domainEntryProblem, domainListProblems } from "./proxy/domains";
-export { encodeProxyConfig, isGravitonType, ProxyFleet, type ProxyFleetProps, type ProxyTarget } from "./proxy/fleet";
+export { encodeProxyConfig, ProxyFleet, type ProxyFleetProps, type ProxyTarget } from "./proxy/fleet";
 export { PORT_BLOCK_SIZE, portBlocks, type PortBlock } from "./proxy/port-blocks";
 export { ACCESS_LOG_FORMAT, DENIED_DESTINATIONS, renderSquidConf, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
 export { renderAgentConfig, renderAttachEniScript, renderProxyUserData, renderSyncScript, type ProxyUserDataInput } from "./proxy/user-data";

@@ -8,7 +8,8 @@ import { cidrContains, cidrsOverlap } from "../modules/network/cidr";
 import { insideAddresses, planInterconnect, PlanError, type SiteInput } from "../modules/interconnect/planner";
 import { routerParams, type RouterParams } from "../modules/interconnect/router-config";
 import { renderLinuxRouter, renderLinuxRouterUserData } from "../modules/interconnect/router-linux";
-import { renderVyosCommands, renderVyosUserData, VYOS_USER_DATA_LIMIT } from "../modules/interconnect/router-vyos";
+import { USER_DATA_LIMIT_BYTES } from "../modules/core/instance";
+import { renderVyosCommands, renderVyosUserData } from "../modules/interconnect/router-vyos";
 import { requireProgram } from "./helpers-programs";
 import { addressAt, resourceAt, resources, ROOT, synthConfig, TEST_ENDPOINTS } from "./helpers";
 
@@ -173,7 +174,7 @@ describe("VyOS 1.4 renderer", () => {
       const userData = renderVyosUserData(params);
       expect(userData.startsWith("#cloud-config\n")).toBe(true);
       expect(parse(userData).vyos_config_commands).toEqual(renderVyosCommands(params));
-      expect(Buffer.byteLength(userData)).toBeLessThan(VYOS_USER_DATA_LIMIT);
+      expect(Buffer.byteLength(userData)).toBeLessThan(USER_DATA_LIMIT_BYTES);
     }
   });
 });

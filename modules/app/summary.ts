@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EgressConfig } from "../config/model";
-import { PORT_BLOCK_SIZE } from "../proxy/port-blocks";
+import { portBlocks } from "../proxy/port-blocks";
 
 /** What one synthesized stack holds. */
 export interface StackSummary {
@@ -53,7 +53,7 @@ export function deploySteps(dependencies: Readonly<Record<string, readonly strin
 function proxyFleet(config: EgressConfig): string {
   const { proxy } = config.hub;
   if (proxy.mode === "single") return `1 x ${proxy.instanceType}, fixed IP ${proxy.fixedIp}`;
-  const groups = new Set(config.spokes.map((s) => Math.floor(s.port / PORT_BLOCK_SIZE))).size;
+  const groups = portBlocks(config.spokes).length;
   return `${proxy.minInstances} x ${proxy.instanceType} per NLB, ${groups} NLB${groups === 1 ? "" : "s"}`;
 }
 

@@ -5,7 +5,6 @@
 
 /** Gateway endpoints: free, attached to route tables. */
 export type GatewayService = "s3" | "dynamodb";
-export const GATEWAY_SERVICES: readonly GatewayService[] = ["s3", "dynamodb"];
 
 /** Presets a spoke may name, each expanding to interface and gateway endpoints. */
 export const ENDPOINT_PRESETS: Readonly<Record<string, { readonly interface: readonly string[]; readonly gateway: readonly GatewayService[] }>> = {

@@ -1,19 +1,11 @@
-import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { CustomerGateway } from "@cdktf/provider-aws/lib/customer-gateway";
 import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { Ec2TransitGateway } from "@cdktf/provider-aws/lib/ec2-transit-gateway";
 import { Ec2TransitGatewayRouteTable } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table";
 import { Ec2TransitGatewayRouteTableAssociation } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table-association";
 import { Ec2TransitGatewayRouteTablePropagation } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table-propagation";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
-import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
@@ -32,7 +24,7 @@ import { Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import type { InterconnectConfig, InterconnectSiteConfig } from "../config/model";
 import { cidrSubnet } from "../network/cidr";
-import { isGravitonType } from "../proxy/fleet";
+import { amazonLinux2023Image, hardenedLaunchSettings, managedInstanceRole, selfHealingGroup } from "../core/instance";
 import { IPSEC, routerParams, type RouterParams } from "./router-config";
 import { renderLinuxRouterUserData, ROUTER_ENI_TAG } from "./router-linux";
 import { renderVyosUserData } from "./router-vyos";
@@ -282,58 +274,30 @@ class InterconnectSite extends Construct {
 
   /** Linux: an Auto Scaling group of one that attaches the persistent ENI at boot (IAM: that ENI only). */
   private linuxRouter(name: string, site: InterconnectSiteConfig, provider: AwsProvider, params: RouterParams, network: { vpcCidr: string; routerSubnetId: string }, sg: SecurityGroup): void {
-    const partition = new DataAwsPartition(this, "partition", { provider });
-    const account = new DataAwsCallerIdentity(this, "account", { provider });
-    const assume = new DataAwsIamPolicyDocument(this, "assume", {
-      provider,
-      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
-    });
-    const role = new IamRole(this, "router-role", { provider, name: `${name}-router-${site.region}`, assumeRolePolicy: assume.json });
-    new IamRolePolicyAttachment(this, "router-ssm", { provider, role: role.name, policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` });
     const groupName = `${name}-router`;
-    const policy = new DataAwsIamPolicyDocument(this, "router-policy", {
+    const { profile } = managedInstanceRole(this, {
       provider,
-      statement: [
-        { sid: "FindRouterEni", actions: ["ec2:DescribeNetworkInterfaces"], resources: ["*"] },
-        { sid: "AttachRouterEni", actions: ["ec2:AttachNetworkInterface"], resources: [this.routerInterface.arn] },
-        {
-          sid: "AttachToOwnGroup",
-          actions: ["ec2:AttachNetworkInterface"],
-          resources: [`arn:${partition.partition}:ec2:${site.region}:${account.accountId}:instance/*`],
-          condition: [{ test: "StringEquals", variable: "aws:ResourceTag/aws:autoscaling:groupName", values: [groupName] }],
-        },
-      ],
+      idPrefix: "router-",
+      name: `${name}-router-${site.region}`,
+      region: site.region,
+      policyName: "egresslink-router",
+      attachEni: { eniArn: this.routerInterface.arn, groupName, sidNoun: "Router" },
     });
-    new IamRolePolicy(this, "router-inline", { provider, name: "egresslink-router", role: role.id, policy: policy.json });
-    const profile = new IamInstanceProfile(this, "router-profile", { provider, name: `${name}-router-${site.region}`, role: role.name });
     const userData = renderLinuxRouterUserData({ params, region: site.region, eniTag: `${name}-router`, vpcCidr: network.vpcCidr });
     const template = new LaunchTemplate(this, "router-template", {
       provider,
       name: `${name}-router`,
-      imageId: site.amiId ?? `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${isGravitonType(site.instanceType) ? "arm64" : "x86_64"}`,
+      imageId: site.amiId ?? amazonLinux2023Image(site.instanceType),
       instanceType: site.instanceType,
       iamInstanceProfile: { arn: profile.arn },
       vpcSecurityGroupIds: [sg.id],
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      ...hardenedLaunchSettings(16),
       // The configuration holds the tunnels' keys: Terraform references, resolved at apply.
       userData: Fn.base64encode(hclStringLiteral(userData)),
       updateDefaultVersion: true,
       tagSpecifications: [{ resourceType: "instance", tags: { Name: `${name}-router` } }],
     });
-    new AutoscalingGroup(this, "router-asg", {
-      provider,
-      name: groupName,
-      minSize: 1,
-      maxSize: 1,
-      desiredCapacity: 1,
-      vpcZoneIdentifier: [network.routerSubnetId],
-      healthCheckType: "EC2",
-      healthCheckGracePeriod: 300,
-      launchTemplate: { id: template.id, version: `${template.latestVersion}` },
-      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 0 } },
-      tag: [{ key: "Name", value: `${name}-router`, propagateAtLaunch: true }],
-    });
+    selfHealingGroup(this, "router-asg", { provider, name: groupName, launchTemplate: template, subnetIds: [network.routerSubnetId], minSize: 1, maxSize: 1, healthCheckType: "EC2", nameTag: `${name}-router` });
   }
 
   /** VyOS: the persistent ENI is the instance's primary interface; EC2 automatic recovery keeps instance, ENI and EIP. */
@@ -344,7 +308,7 @@ class InterconnectSite extends Construct {
       instanceType: site.instanceType,
       networkInterface: [{ networkInterfaceId: this.routerInterface.id, deviceIndex: 0 }],
       userData: renderVyosUserData(params),
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      metadataOptions: hardenedLaunchSettings(16).metadataOptions,
       rootBlockDevice: { encrypted: true, volumeType: "gp3" },
       maintenanceOptions: { autoRecovery: "default" },
       tags: { Name: `${name}-router` },

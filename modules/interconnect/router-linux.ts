@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { checkUserDataSize } from "../core/instance";
 import { renderAttachEniScript } from "../proxy/user-data";
 import { IPSEC, tunnelEnds, TUNNEL_INTERFACES, type RouterParams } from "./router-config";
 
@@ -170,8 +171,9 @@ export function renderLinuxRouterUserData(input: LinuxRouterUserDataInput): stri
 set -euo pipefail
 sysctl --system >/dev/null
 eni_ip='${input.params.localAddress}'
-dev=$(ip -o -4 addr show | awk -v ip="$eni_ip" '$4 ~ "^"ip"/" {print $2; exit}')
-for attempt in $(seq 1 30); do [ -n "$dev" ] && break; sleep 2; dev=$(ip -o -4 addr show | awk -v ip="$eni_ip" '$4 ~ "^"ip"/" {print $2; exit}'); done
+eni_dev() { ip -o -4 addr show | awk -v ip="$eni_ip" '$4 ~ "^"ip"/" {print $2; exit}'; }
+dev=""
+for attempt in $(seq 1 30); do dev=$(eni_dev); [ -n "$dev" ] && break; sleep 2; done
 [ -n "$dev" ] || { echo "egresslink: no interface holds $eni_ip" >&2; exit 1; }
 gateway=$(ip -4 route show dev "$dev" | awk '/proto dhcp/ && /via/ {print $3; exit}')
 ip route replace '${input.vpcCidr}' via "$gateway" dev "$dev"
@@ -197,5 +199,5 @@ echo "egresslink: router up on $dev"
     ],
     runcmd: [["/usr/local/sbin/egresslink-attach-eni"], ["/usr/local/sbin/egresslink-router-setup"]],
   };
-  return `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
+  return checkUserDataSize(`#cloud-config\n${stringify(doc, { lineWidth: 0 })}`, `Linux router user data for ${input.params.site}`);
 }

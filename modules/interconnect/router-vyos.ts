@@ -1,8 +1,6 @@
 import { stringify } from "yaml";
+import { checkUserDataSize } from "../core/instance";
 import { IPSEC, tunnelEnds, type RouterParams } from "./router-config";
-
-/** EC2 user data is capped at 16 KB before base64. */
-export const VYOS_USER_DATA_LIMIT = 16 * 1024;
 
 /**
  * VyOS 1.4 configuration commands for a site router: two VTI tunnels initiating to the Transit
@@ -103,8 +101,5 @@ export function renderVyosCommands(params: RouterParams): string[] {
 
 /** The VyOS user data: `#cloud-config` with `vyos_config_commands`, checked against the 16 KB limit. */
 export function renderVyosUserData(params: RouterParams): string {
-  const userData = `#cloud-config\n${stringify({ vyos_config_commands: renderVyosCommands(params) }, { lineWidth: 0 })}`;
-  const size = Buffer.byteLength(userData, "utf8");
-  if (size > VYOS_USER_DATA_LIMIT) throw new Error(`VyOS user data for ${params.site} is ${size} bytes; EC2 allows ${VYOS_USER_DATA_LIMIT}`);
-  return userData;
+  return checkUserDataSize(`#cloud-config\n${stringify({ vyos_config_commands: renderVyosCommands(params) }, { lineWidth: 0 })}`, `VyOS user data for ${params.site}`);
 }

@@ -1,13 +1,7 @@
 import { gzipSync } from "node:zlib";
-import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import type { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
@@ -19,6 +13,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { amazonLinux2023Image, hardenedLaunchSettings, managedInstanceRole, selfHealingGroup } from "../core/instance";
 import { portBlocks, type PortBlock } from "./port-blocks";
 import type { ProxyListener } from "./squid-conf";
 import { PROXY_ENI_TAG, renderProxyUserData } from "./user-data";
@@ -61,11 +56,6 @@ export interface ProxyFleetProps {
 
 /** Where a spoke's resource configuration points: the NLB's DNS name (ha) or the fixed IP (single). */
 export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } | { readonly kind: "ip"; readonly ipAddress: string };
-
-/** EC2 instance types whose family has a `g` after the generation digit run on Graviton (arm64). */
-export function isGravitonType(instanceType: string): boolean {
-  return /^[a-z]+\d+[a-z-]*g[a-z-]*\./.test(instanceType);
-}
 
 /** squid.conf as stored in SSM (gzip, base64) and the parameter tier that holds it. */
 export function encodeProxyConfig(squidConf: string): { readonly value: string; readonly tier: "Standard" | "Advanced" } {
@@ -159,8 +149,17 @@ export class ProxyFleet extends Construct {
     }
 
     const singleGroupName = `${name}-proxy`;
-    this.role = this.instanceRole(mode === "single" ? [singleGroupName] : []);
-    const profile = new IamInstanceProfile(this, "profile", { name: `${name}-proxy-${props.region}`, role: this.role.name });
+    const { role, profile } = managedInstanceRole(this, {
+      name: `${name}-proxy-${props.region}`,
+      region: props.region,
+      policyName: "egresslink-proxy",
+      statements: [
+        { sid: "ReadProxyConfig", actions: ["ssm:GetParameter"], resources: [this.configParameter.arn] },
+        { sid: "ShipProxyLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], resources: [this.logGroup.arn, `${this.logGroup.arn}:*`] },
+      ],
+      attachEni: this.networkInterface ? { eniArn: this.networkInterface.arn, groupName: singleGroupName, sidNoun: "Proxy" } : undefined,
+    });
+    this.role = role;
     const userData = renderProxyUserData({
       region: props.region,
       configParameterName: parameterName,
@@ -171,12 +170,11 @@ export class ProxyFleet extends Construct {
       name: `${name}-proxy`,
       description: "egresslink proxy (Squid on Amazon Linux 2023)",
       // Resolved at each launch: replacements get the current AMI without a template change.
-      imageId: `resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${isGravitonType(instanceType) ? "arm64" : "x86_64"}`,
+      imageId: amazonLinux2023Image(instanceType),
       instanceType,
       iamInstanceProfile: { arn: profile.arn },
       vpcSecurityGroupIds: [this.securityGroup.id],
-      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-      blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: props.rootVolumeGiB ?? 16, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      ...hardenedLaunchSettings(props.rootVolumeGiB ?? 16),
       userData: base64Literal(userData),
       updateDefaultVersion: true,
       tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: { Name: `${name}-proxy` } })),
@@ -187,7 +185,7 @@ export class ProxyFleet extends Construct {
     const targets: Record<string, ProxyTarget> = {};
     if (mode === "single") {
       // The ENI lives in one AZ, so the group does too; all blocks share the one instance.
-      const group = this.autoScalingGroup("asg", singleGroupName, [props.subnetIds[0]], 1, 1, [], "EC2");
+      const group = this.group(this, "asg", singleGroupName, [props.subnetIds[0]], 1, 1, "EC2");
       for (const block of blocks) {
         groups[block.start] = group;
         this.admit(`proxy-from-clients-${block.start}`, this.securityGroup.id, props.clientSecurityGroupId, block);
@@ -228,7 +226,7 @@ export class ProxyFleet extends Construct {
           targets[l.name] = { kind: "dns", domainName: nlb.dnsName };
           return tg;
         });
-        groups[block.start] = this.autoScalingGroup(`asg-${block.start}`, `${name}-proxy-${block.start}`, props.subnetIds, minInstances, maxInstances, targetGroups.map((tg) => tg.arn), "ELB", shard);
+        groups[block.start] = this.group(shard, `asg-${block.start}`, `${name}-proxy-${block.start}`, props.subnetIds, minInstances, maxInstances, "ELB", targetGroups.map((tg) => tg.arn));
         balancers[block.start] = nlb;
         this.allowEgress(`clients-to-nlb-${block.start}`, props.clientSecurityGroupId, frontSg.id, block);
         this.admit(`nlb-from-clients-${block.start}`, frontSg.id, props.clientSecurityGroupId, block);
@@ -241,68 +239,8 @@ export class ProxyFleet extends Construct {
     this.targets = targets;
   }
 
-  /** The instances' role: SSM management, its config parameter, its log group and, in single mode, its ENI. */
-  private instanceRole(singleGroupNames: readonly string[]): IamRole {
-    // singleGroupNames: the groups whose instances may attach the ENI (single mode only).
-    const { name, region } = this.props;
-    const partition = new DataAwsPartition(this, "partition");
-    const assume = new DataAwsIamPolicyDocument(this, "assume", {
-      statement: [{ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["ec2.amazonaws.com"] }] }],
-    });
-    const role = new IamRole(this, "role", { name: `${name}-proxy-${region}`, assumeRolePolicy: assume.json });
-    new IamRolePolicyAttachment(this, "ssm-core", { role: role.name, policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` });
-    const statement: DataAwsIamPolicyDocumentStatement[] = [
-      { sid: "ReadProxyConfig", actions: ["ssm:GetParameter"], resources: [this.configParameter.arn] },
-      {
-        sid: "ShipProxyLogs",
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-        resources: [this.logGroup.arn, `${this.logGroup.arn}:*`],
-      },
-    ];
-    if (this.networkInterface && singleGroupNames.length > 0) {
-      const account = new DataAwsCallerIdentity(this, "account");
-      statement.push(
-        // Describe calls take no resource-level permissions.
-        { sid: "FindProxyEni", actions: ["ec2:DescribeNetworkInterfaces"], resources: ["*"] },
-        { sid: "AttachProxyEni", actions: ["ec2:AttachNetworkInterface"], resources: [this.networkInterface.arn] },
-        {
-          sid: "AttachToOwnGroup",
-          actions: ["ec2:AttachNetworkInterface"],
-          resources: [`arn:${partition.partition}:ec2:${region}:${account.accountId}:instance/*`],
-          condition: [{ test: "StringEquals", variable: "aws:ResourceTag/aws:autoscaling:groupName", values: [...singleGroupNames] }],
-        },
-      );
-    }
-    const policy = new DataAwsIamPolicyDocument(this, "policy", { statement });
-    new IamRolePolicy(this, "inline", { name: "egresslink-proxy", role: role.id, policy: policy.json });
-    return role;
-  }
-
-  private autoScalingGroup(
-    id: string,
-    groupName: string,
-    subnetIds: readonly string[],
-    min: number,
-    max: number,
-    targetGroupArns: string[],
-    healthCheckType: "ELB" | "EC2",
-    scope: Construct = this,
-  ): AutoscalingGroup {
-    return new AutoscalingGroup(scope, id, {
-      name: groupName,
-      minSize: min,
-      maxSize: max,
-      desiredCapacity: min,
-      vpcZoneIdentifier: [...subnetIds],
-      healthCheckType,
-      // Package install and the first config sync take about two minutes.
-      healthCheckGracePeriod: 300,
-      targetGroupArns: targetGroupArns.length > 0 ? targetGroupArns : undefined,
-      launchTemplate: { id: this.launchTemplate.id, version: `${this.launchTemplate.latestVersion}` },
-      // A new launch template version (not a config change: that lives in SSM) rolls the group.
-      instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: min > 1 ? 50 : 0 } },
-      tag: [{ key: "Name", value: `${this.props.name}-proxy`, propagateAtLaunch: true }],
-    });
+  private group(scope: Construct, id: string, groupName: string, subnetIds: readonly string[], min: number, max: number, healthCheckType: "ELB" | "EC2", targetGroupArns?: string[]): AutoscalingGroup {
+    return selfHealingGroup(scope, id, { name: groupName, launchTemplate: this.launchTemplate, subnetIds, minSize: min, maxSize: max, healthCheckType, targetGroupArns, nameTag: `${this.props.name}-proxy` });
   }
 
   private admit(id: string, securityGroupId: string, from: string, block: PortBlock<ProxyListener>): void {

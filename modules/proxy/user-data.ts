@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { checkUserDataSize } from "../core/instance";
 
 export interface ProxyUserDataInput {
   /** Region of the parameter, the log group and the ENI. */
@@ -14,8 +15,6 @@ export interface ProxyUserDataInput {
   readonly eniTag?: string;
 }
 
-/** EC2 user data is capped at 16 KB before base64. */
-export const USER_DATA_LIMIT_BYTES = 16 * 1024;
 /** Tag key that marks the single-mode proxy's ENI. */
 export const PROXY_ENI_TAG = "egresslink:proxy-eni";
 
@@ -140,12 +139,9 @@ export function renderProxyUserData(input: ProxyUserDataInput): string {
       ["/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl", "-a", "fetch-config", "-m", "ec2", "-s", "-c", `file:${AGENT_CONFIG}`],
     ],
   };
-  const userData = `#cloud-config\n${stringify(doc, { lineWidth: 0 })}`;
-  const size = Buffer.byteLength(userData, "utf8");
-  if (size > USER_DATA_LIMIT_BYTES) throw new Error(`proxy user data is ${size} bytes; EC2 allows ${USER_DATA_LIMIT_BYTES}`);
-  return userData;
+  return checkUserDataSize(`#cloud-config\n${stringify(doc, { lineWidth: 0 })}`, "proxy user data");
 }
 
-export function shellQuote(value: string): string {
+function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -10,7 +10,7 @@ import { SsmDocument } from "@cdktf/provider-aws/lib/ssm-document";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { Fn, Op, type ITerraformDependable } from "cdktf";
+import { Fn, Op, type ITerraformDependable, type Precondition } from "cdktf";
 import { Construct } from "constructs";
 import type { SpokeVpcConfig } from "../config/model";
 import { LATTICE_NAME } from "../config/schema";
@@ -87,7 +87,7 @@ export class EgressSpoke extends Construct {
     const name = `${prefix}-${spokeName}`;
 
     this.hub = new HubRemoteState(this, "hub", props.hubState);
-    const checks: { condition: unknown; errorMessage: string }[] = [];
+    const checks: Precondition[] = [];
     let routeTableIds: readonly string[];
     let existingVpc: DataAwsVpc | undefined;
     if (props.vpc.kind === "new") {
@@ -140,7 +140,7 @@ export class EgressSpoke extends Construct {
       securityGroupIds: [this.securityGroup.id],
       tags: { Name: `${name}-proxy` },
       dependsOn: acceptance ? [acceptance as ITerraformDependable] : undefined,
-      lifecycle: checks.length > 0 ? { precondition: checks as never } : undefined,
+      lifecycle: checks.length > 0 ? { precondition: checks } : undefined,
     });
 
     // The name: a private hosted zone on its parent domain, and a CNAME to the endpoint's DNS name.
@@ -156,7 +156,7 @@ export class EgressSpoke extends Construct {
                 condition: Op.and(existingVpc.enableDnsSupport, existingVpc.enableDnsHostnames),
                 errorMessage: `egresslink spoke ${spokeName}: ${props.vpc.kind === "existing" ? props.vpc.vpcId : ""} needs DNS support and DNS hostnames enabled for a private hosted zone`,
               },
-            ] as never,
+            ],
           }
         : undefined,
     });
