@@ -1,5 +1,4 @@
 import { CustomerGateway } from "@cdktf/provider-aws/lib/customer-gateway";
-import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { Ec2TransitGateway } from "@cdktf/provider-aws/lib/ec2-transit-gateway";
 import { Ec2TransitGatewayRouteTable } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table";
@@ -7,16 +6,11 @@ import { Ec2TransitGatewayRouteTableAssociation } from "@cdktf/provider-aws/lib/
 import { Ec2TransitGatewayRouteTablePropagation } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table-propagation";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
-import { InternetGateway } from "@cdktf/provider-aws/lib/internet-gateway";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route } from "@cdktf/provider-aws/lib/route";
-import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
-import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { Subnet } from "@cdktf/provider-aws/lib/subnet";
-import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { VpnConnection } from "@cdktf/provider-aws/lib/vpn-connection";
@@ -24,6 +18,7 @@ import { Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import type { InterconnectConfig, InterconnectSiteConfig } from "../config/model";
 import { cidrSubnet } from "../network/cidr";
+import { EgressVpc } from "../network/egress-vpc";
 import { amazonLinux2023Image, hardenedLaunchSettings, managedInstanceRole, selfHealingGroup } from "../core/instance";
 import { IPSEC, routerParams, type RouterParams } from "./router-config";
 import { renderLinuxRouterUserData, ROUTER_ENI_TAG } from "./router-linux";
@@ -229,25 +224,25 @@ class InterconnectSite extends Construct {
         routeTables: site.vpc.routeTableIds.map((id) => ({ key: id, id })),
       };
     }
+    // One AZ (the router's ENI lives in one): workloads in the first half, the router in the second.
     const cidr = site.vpc.cidr;
-    const zone = site.vpc.availabilityZone ?? Fn.element(new DataAwsAvailabilityZones(this, "zones", { provider, state: "available", filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] }).names, 0);
-    const vpc = new Vpc(this, "vpc", { provider, cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: name } });
-    const igw = new InternetGateway(this, "igw", { provider, vpcId: vpc.id, tags: { Name: name } });
-    const subnet = (tier: "private" | "public", half: number) =>
-      new Subnet(this, `${tier}-subnet`, { provider, vpcId: vpc.id, cidrBlock: cidrSubnet(cidr, 1, half), availabilityZone: zone, tags: { Name: `${name}-${tier}` } });
-    const [privateSubnet, publicSubnet] = [subnet("private", 0), subnet("public", 1)];
-    const publicTable = new RouteTable(this, "public-rt", { provider, vpcId: vpc.id, tags: { Name: `${name}-public` } });
-    new Route(this, "public-default", { provider, routeTableId: publicTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
-    new RouteTableAssociation(this, "public-rta", { provider, subnetId: publicSubnet.id, routeTableId: publicTable.id });
-    const privateTable = new RouteTable(this, "private-rt", { provider, vpcId: vpc.id, tags: { Name: `${name}-private` } });
-    new RouteTableAssociation(this, "private-rta", { provider, subnetId: privateSubnet.id, routeTableId: privateTable.id });
+    const az = site.vpc.availabilityZone;
+    const vpc = new EgressVpc(this, "network", {
+      provider,
+      name,
+      cidr,
+      zones: { count: 1, names: az ? [az] : undefined },
+      privateSubnets: [cidrSubnet(cidr, 1, 0)],
+      publicSubnets: [cidrSubnet(cidr, 1, 1)],
+      natGateways: "none",
+    });
     return {
-      vpcId: vpc.id,
+      vpcId: vpc.vpc.id,
       vpcCidr: cidr,
-      routerSubnetId: publicSubnet.id,
+      routerSubnetId: vpc.publicSubnetIds[0],
       routeTables: [
-        { key: "private", id: privateTable.id },
-        { key: "public", id: publicTable.id },
+        { key: "private", id: vpc.privateRouteTableIds[0] },
+        { key: "public", id: vpc.publicRouteTableId as string },
       ],
     };
   }

@@ -8,6 +8,7 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import type { ZonePlacement } from "../config/model";
@@ -27,8 +28,10 @@ export interface EgressVpcProps {
    * @default - no public subnets, no internet gateway, no NAT (a spoke)
    */
   readonly publicSubnets?: readonly string[];
-  /** NAT gateways when public subnets exist. @default "single" */
-  readonly natGateways?: "single" | "per-az";
+  /** NAT gateways when public subnets exist; `none` for a VPC whose public subnets need only the internet gateway. @default "single" */
+  readonly natGateways?: "single" | "per-az" | "none";
+  /** Provider of the VPC's Region. @default - the stack's default provider */
+  readonly provider?: AwsProvider;
 }
 
 /**
@@ -42,28 +45,33 @@ export class EgressVpc extends Construct {
   readonly publicSubnetIds: string[];
   /** One per AZ; gateway endpoints attach here. */
   readonly privateRouteTableIds: string[];
+  /** The public subnets' route table (default route to the internet gateway), when there are public subnets. */
+  readonly publicRouteTableId?: string;
   readonly natPublicIps: string[];
 
   constructor(scope: Construct, id: string, props: EgressVpcProps) {
     super(scope, id);
     const publicSubnets = props.publicSubnets ?? [];
     validate(props, publicSubnets);
+    const { provider } = props;
 
     this.vpc = new Vpc(this, "Resource", {
+      provider,
       cidrBlock: props.cidr,
       enableDnsHostnames: true,
       enableDnsSupport: true,
       tags: { Name: props.name },
     });
     // Strip every rule from the default security group so nothing lands in it by accident.
-    new DefaultSecurityGroup(this, "default-sg", { vpcId: this.vpc.id, tags: { Name: `${props.name}-default-unused` } });
+    new DefaultSecurityGroup(this, "default-sg", { provider, vpcId: this.vpc.id, tags: { Name: `${props.name}-default-unused` } });
 
-    const zoneName = zoneResolver(this, props.zones);
+    const zoneName = zoneResolver(this, props.zones, provider);
     const slots = props.privateSubnets.map((_, i) => `az${i + 1}`);
 
     const privateSubnets = props.privateSubnets.map(
       (cidr, i) =>
         new Subnet(this, `private-${slots[i]}`, {
+          provider,
           vpcId: this.vpc.id,
           cidrBlock: cidr,
           availabilityZone: zoneName(i),
@@ -72,41 +80,45 @@ export class EgressVpc extends Construct {
     );
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     const privateTables = slots.map(
-      (slot) => new RouteTable(this, `private-rt-${slot}`, { vpcId: this.vpc.id, tags: { Name: `${props.name}-private-${slot}` } }),
+      (slot) => new RouteTable(this, `private-rt-${slot}`, { provider, vpcId: this.vpc.id, tags: { Name: `${props.name}-private-${slot}` } }),
     );
-    privateTables.forEach((table, i) => new RouteTableAssociation(this, `private-rta-${slots[i]}`, { subnetId: privateSubnets[i].id, routeTableId: table.id }));
+    privateTables.forEach((table, i) => new RouteTableAssociation(this, `private-rta-${slots[i]}`, { provider, subnetId: privateSubnets[i].id, routeTableId: table.id }));
     this.privateRouteTableIds = privateTables.map((t) => t.id);
 
     this.publicSubnetIds = [];
     this.natPublicIps = [];
     if (publicSubnets.length === 0) return;
 
-    const igw = new InternetGateway(this, "igw", { vpcId: this.vpc.id, tags: { Name: props.name } });
-    const publicTable = new RouteTable(this, "public-rt", { vpcId: this.vpc.id, tags: { Name: `${props.name}-public` } });
-    new Route(this, "public-default", { routeTableId: publicTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
+    const igw = new InternetGateway(this, "igw", { provider, vpcId: this.vpc.id, tags: { Name: props.name } });
+    const publicTable = new RouteTable(this, "public-rt", { provider, vpcId: this.vpc.id, tags: { Name: `${props.name}-public` } });
+    new Route(this, "public-default", { provider, routeTableId: publicTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
     const publicSubnetResources = publicSubnets.map((cidr, i) => {
       const subnet = new Subnet(this, `public-${slots[i]}`, {
+        provider,
         vpcId: this.vpc.id,
         cidrBlock: cidr,
         availabilityZone: zoneName(i),
         mapPublicIpOnLaunch: false,
         tags: { Name: `${props.name}-public-${slots[i]}`, "egresslink:tier": "public" },
       });
-      new RouteTableAssociation(this, `public-rta-${slots[i]}`, { subnetId: subnet.id, routeTableId: publicTable.id });
+      new RouteTableAssociation(this, `public-rta-${slots[i]}`, { provider, subnetId: subnet.id, routeTableId: publicTable.id });
       return subnet;
     });
     this.publicSubnetIds = publicSubnetResources.map((s) => s.id);
+    this.publicRouteTableId = publicTable.id;
+    if (props.natGateways === "none") return;
 
     // "single": one NAT in the first AZ serves all; "per-az": each AZ's private route table uses its own.
     const natSlots = props.natGateways === "per-az" ? slots : slots.slice(0, 1);
     const nats = natSlots.map((slot, i) => {
-      const eip = new Eip(this, `nat-eip-${slot}`, { domain: "vpc", tags: { Name: `${props.name}-nat-${slot}` }, dependsOn: [igw] });
+      const eip = new Eip(this, `nat-eip-${slot}`, { provider, domain: "vpc", tags: { Name: `${props.name}-nat-${slot}` }, dependsOn: [igw] });
       this.natPublicIps.push(eip.publicIp);
-      return new NatGateway(this, `nat-${slot}`, { allocationId: eip.id, subnetId: publicSubnetResources[i].id, tags: { Name: `${props.name}-${slot}` } });
+      return new NatGateway(this, `nat-${slot}`, { provider, allocationId: eip.id, subnetId: publicSubnetResources[i].id, tags: { Name: `${props.name}-${slot}` } });
     });
     privateTables.forEach(
       (table, i) =>
         new Route(this, `private-default-${slots[i]}`, {
+          provider,
           routeTableId: table.id,
           destinationCidrBlock: "0.0.0.0/0",
           natGatewayId: nats[Math.min(i, nats.length - 1)].id,
@@ -133,12 +145,13 @@ function validate(props: EgressVpcProps, publicSubnets: readonly string[]): void
 }
 
 /** Maps an AZ slot to its name: listed names, or the Region's zones looked up at plan time. */
-function zoneResolver(scope: Construct, zones: ZonePlacement): (slot: number) => string {
+function zoneResolver(scope: Construct, zones: ZonePlacement, provider: AwsProvider | undefined): (slot: number) => string {
   if (zones.names) {
     const names = zones.names;
     return (slot) => names[slot];
   }
   const available = new DataAwsAvailabilityZones(scope, "zones", {
+    provider,
     state: "available",
     filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
   });
