@@ -12,18 +12,14 @@ import { stringify } from "yaml";
 import { loadConfigFile } from "../modules/config/load";
 import { hubSquidConf } from "../modules/hub/egress-hub";
 import { encodeProxyConfig } from "../modules/proxy/fleet";
+import { generatedSpokes } from "../test/helpers";
 
 const ROOT = join(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 /** A config with `count` spokes, each with two allow-list entries of its own. */
 function manySpokes(count: number): string {
-  const spokes = Object.fromEntries(
-    Array.from({ length: count }, (_, i) => [
-      `project-${String(i).padStart(3, "0")}`,
-      { port: 3128 + i, cidr: "10.0.0.0/16", allowedDomains: [`.team${i}.example.com`, `api.vendor${i}.example.net`] },
-    ]),
-  );
+  const spokes = generatedSpokes(count);
   return stringify({
     state: { bucket: "egresslink-bench" },
     hub: { region: "ap-northeast-1", cidr: "10.0.0.0/16", availabilityZones: ["ap-northeast-1a", "ap-northeast-1c"], proxy: { allowedDomains: ["cdn.amazonlinux.com"] } },

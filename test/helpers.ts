@@ -37,10 +37,15 @@ export function defaultConfig(): EgressConfig {
 export function manySpokesConfig(n: number): EgressConfig {
   const data = defaultConfigData();
   data.hub.proxy.connectPorts = [443, 8443];
-  data.spokes = Object.fromEntries(
+  data.spokes = generatedSpokes(n);
+  return configFrom(data);
+}
+
+/** `n` spokes (project-000, ...) on consecutive ports, each with two allow-list entries of its own. */
+export function generatedSpokes(n: number): Record<string, { port: number; cidr: string; allowedDomains: string[] }> {
+  return Object.fromEntries(
     Array.from({ length: n }, (_, i) => [`project-${String(i).padStart(3, "0")}`, { port: 3128 + i, cidr: "10.0.0.0/16", allowedDomains: [`.team${i}.example.com`, `api.vendor${i}.example.net`] }]),
   );
-  return configFrom(data);
 }
 
 
