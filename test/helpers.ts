@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Testing } from "cdktf";
 import { parse, stringify } from "yaml";
 import { buildStacks, type EgressStacks } from "../modules/app/build";
+import { ConfigError } from "../modules/config/errors";
 import { parseConfigText } from "../modules/config/load";
 import type { EgressConfig } from "../modules/config/model";
 
@@ -23,6 +24,17 @@ export interface TerraformJson {
 /** The default config file as plain data, for tests to edit. */
 export function defaultConfigData(): Record<string, any> {
   return parse(readFileSync(DEFAULT_CONFIG_PATH, "utf8"));
+}
+
+/** The ConfigError `fn` throws; fails the test if it throws anything else or nothing. */
+export function captureConfigError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
 }
 
 export function configFrom(data: unknown): EgressConfig {

@@ -93,7 +93,7 @@ describe("allow-list entries", () => {
     ["xn--bcher-kva.example", undefined],
     ["https://github.com/x", /is a URL; list the host name only \(e\.g\. "github\.com"\)/],
     ["*.github.com", /wildcard; write "\.github\.com"/],
-    ["github.com:443", /has a port/],
+    ["github.com:443", /has a port; ports are allowed with connectPorts, not per domain; write "github\.com"/],
     ["GitHub.com", /capitals; write "github\.com"/],
     ["192.0.2.1", /IP address/],
     [".com", /top-level domain/],

@@ -93,8 +93,12 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
         ]),
       ]
     : [];
+  const warnings = config.warnings?.length
+    ? ["", `Warnings (${config.warnings.length}): valid, but probably not what you meant`, ...config.warnings.map((w) => `  ${w.path}: ${w.message}`)]
+    : [];
   return [
     `egresslink: ${stacks.length} stacks written to ${outdir} in ${seconds.toFixed(1)} s`,
+    ...warnings,
     "",
     table(stackRows),
     "",

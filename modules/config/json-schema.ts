@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { configSchema } from "./schema";
+import { configSchema, EXTENSION_KEY_PREFIX } from "./schema";
 
 /**
  * The config's JSON Schema, for editors (`# yaml-language-server: $schema=...`). Generated from
@@ -9,6 +9,8 @@ import { configSchema } from "./schema";
 export function configJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(configSchema, { io: "input", target: "draft-2020-12" }),
+    // Top-level x-... keys hold YAML anchors for `<<:` merges; egresslink ignores them.
+    patternProperties: { [`^${EXTENSION_KEY_PREFIX}`]: {} },
     $id: "https://github.com/egresslink/egresslink/egress.config.schema.json",
     title: "egresslink config",
   };

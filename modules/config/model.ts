@@ -4,6 +4,7 @@ import { carvePrivateSubnets, carvePublicSubnets } from "../network/layout";
 /** Host number of the single-mode proxy's default fixed IP in the first private subnet (AWS reserves 0-3). */
 const FIXED_IP_HOST = 10;
 import { planInterconnect, type SitePlan } from "../interconnect/planner";
+import type { ConfigIssue } from "./errors";
 import type { ParsedConfig } from "./schema";
 
 /**
@@ -23,6 +24,8 @@ export interface EgressConfig {
   readonly spokes: readonly SpokeConfig[];
   /** Sites joined over a Transit Gateway with BGP and 1:1 NAT. @default - none */
   readonly interconnect?: InterconnectConfig;
+  /** Settings that are valid but probably not meant (public VPC ranges, unknown endpoint services), by config path. @default [] */
+  readonly warnings?: readonly ConfigIssue[];
 }
 
 export interface InterconnectSiteConfig {

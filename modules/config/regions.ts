@@ -29,6 +29,8 @@ export const AWS_REGIONS: readonly string[] = [
 export function suggestRegion(name: string): string | undefined {
   let best: { region: string; distance: number } | undefined;
   for (const region of AWS_REGIONS) {
+    // The distance is at least the length difference: skip the quadratic work for far-off (or huge) values.
+    if (Math.abs(name.length - region.length) > 3) continue;
     const distance = editDistance(name, region);
     if (!best || distance < best.distance) best = { region, distance };
   }

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { cidrContains, cidrHasIp, cidrsOverlap, parseCidr } from "../network/cidr";
 import { ENDPOINT_PRESETS, resolveEndpoints, SERVICE_ID } from "../endpoints/services";
-import { domainListProblems } from "../proxy/domains";
+import { domainEntryProblem, domainListProblems } from "../proxy/domains";
 import { carvePrivateSubnets, MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
-import { formatPath } from "./errors";
+import { formatPath, quoted } from "./errors";
 import { AWS_REGIONS, suggestRegion } from "./regions";
 
 /**
@@ -72,7 +72,7 @@ const allowedDomains = (description: string) =>
   z
     .array(z.string())
     .superRefine((entries, ctx) => {
-      for (const p of domainListProblems(entries)) ctx.addIssue({ code: "custom", path: [p.index], message: p.message });
+      for (const p of domainListProblems(entries)) ctx.addIssue({ code: "custom", path: p.wholeList ? [] : [p.index], message: p.message });
     })
     .meta({ description, examples: [[".github.com", "pypi.org"]] });
 
@@ -291,7 +291,18 @@ const interconnectSchema = z
   .strictObject({
     transitGateway: z.strictObject({
       region: region.meta({ description: "Region of the Transit Gateway that terminates every site's VPN" }),
-      asn: z.number().int().min(64512).max(65534).default(64512).meta({ description: "Amazon-side ASN (private range)" }),
+      asn: z
+        .number()
+        .int()
+        .refine(isTransitGatewayAsn, "must be a private ASN: 64512-65534 (16-bit) or 4200000000-4294967294 (32-bit)")
+        .default(64512)
+        .meta({
+          description: "Amazon-side ASN: 64512-65534 or 4200000000-4294967294 (private ranges AWS accepts)",
+          anyOf: [
+            { minimum: 64512, maximum: 65534 },
+            { minimum: 4_200_000_000, maximum: 4_294_967_294 },
+          ],
+        }),
     }),
     sites: z
       .record(latticeName, interconnectSiteSchema)
@@ -316,6 +327,9 @@ export const configSchema = z
     interconnect: interconnectSchema.optional(),
   });
 
+/** Top-level keys starting with this are ignored: a place for YAML anchors shared by spokes (`<<: *defaults`). */
+export const EXTENSION_KEY_PREFIX = "x-";
+
 /** The config file as written (before defaults). */
 export type EgressConfigInput = z.input<typeof configSchema>;
 /** The config after schema defaults. */
@@ -336,6 +350,7 @@ export function crossFieldIssues(input: unknown): { path: Path; message: string 
   const name = typeof root.name === "string" ? root.name : "egress";
   const hub = asRecord(root.hub);
   const portOwners = new Map<number, string>();
+  let hubAccountReported = false;
   for (const [spokeName, raw] of Object.entries(spokes)) {
     const spoke = asRecord(raw);
     if (!spoke) continue;
@@ -351,7 +366,8 @@ export function crossFieldIssues(input: unknown): { path: Path; message: string 
         message: `the resource configuration name "${configName}" would be ${configName.length} characters; VPC Lattice allows ${LATTICE_NAME_MAX} (shorten the spoke name or the top-level name)`,
       });
     }
-    if (typeof spoke.accountId === "string" && hub && hub.accountId === undefined && !issues.some((i) => i.path.join(".") === "hub.accountId")) {
+    if (typeof spoke.accountId === "string" && hub && hub.accountId === undefined && !hubAccountReported) {
+      hubAccountReported = true;
       issues.push({ path: ["hub", "accountId"], message: `is required when a spoke names an accountId (spokes.${spokeName}.accountId), to tell same-account spokes from shared ones` });
     }
     if (typeof spoke.sharePrincipal === "string") {
@@ -361,8 +377,11 @@ export function crossFieldIssues(input: unknown): { path: Path; message: string 
     const globalDomains = stringArray(asRecord(hub?.proxy)?.allowedDomains);
     const spokeDomains = stringArray(spoke.allowedDomains);
     if (globalDomains && spokeDomains) {
+      // The schema reports each list on its own; only what the global list already covers is new here.
       for (const p of domainListProblems(spokeDomains, globalDomains, "hub.proxy.allowedDomains")) {
-        if (p.message.includes("hub.proxy.allowedDomains")) issues.push({ path: ["spokes", spokeName, "allowedDomains", p.index], message: p.message });
+        if (!p.wholeList && domainEntryProblem(spokeDomains[p.index]) === undefined && p.message.includes("in hub.proxy.allowedDomains")) {
+          issues.push({ path: ["spokes", spokeName, "allowedDomains", p.index], message: p.message });
+        }
       }
     }
     const hubRegion = hub && typeof hub.region === "string" && AWS_REGIONS.includes(hub.region) ? hub.region : undefined;
@@ -501,4 +520,91 @@ function stringArray(value: unknown): string[] | undefined {
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** What a YAML value is, in the words of someone who wrote it. */
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return "empty";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  if (typeof value === "number") return Number.isNaN(value) ? ".nan" : Number.isFinite(value) ? String(value) : value > 0 ? ".inf" : "-.inf";
+  if (typeof value === "string") return `the text ${quoted(value)}`;
+  return String(value);
+}
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  string: "text",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a map of settings (key: value lines)",
+  record: "a map of names to settings (name: value lines)",
+};
+
+/**
+ * Plain words for the schema's generic checks, in place of the validation library's ("expected
+ * record, received array"). Rules with their own message keep it.
+ */
+export function plainIssueMessage(issue: { code?: string; input?: unknown; expected?: string; origin?: string; minimum?: unknown; maximum?: unknown; inclusive?: boolean; values?: readonly unknown[] }): string | undefined {
+  const { input } = issue;
+  switch (issue.code) {
+    case "invalid_type": {
+      if (input === undefined) return "is required";
+      const expected = EXPECTED[issue.expected ?? ""] ?? issue.expected ?? "another kind of value";
+      if (typeof input === "number" && !Number.isFinite(input)) return `must be a finite number, not ${describeValue(input)}`;
+      if (issue.expected === "int" && typeof input === "number") return `must be a whole number, not ${input}`;
+      if (input === null) return `is empty; write ${expected}`;
+      const hint = (issue.expected === "record" || issue.expected === "object") && Array.isArray(input) ? " (write name: value lines, not - items)" : "";
+      return `must be ${expected}, not ${describeValue(input)}${hint}`;
+    }
+    case "invalid_value":
+      return `must be one of ${(issue.values ?? []).map((v) => quoted(v)).join(", ")}, not ${describeValue(input)}`;
+    case "too_small":
+    case "too_big": {
+      const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      const word = issue.code === "too_small" ? (issue.inclusive === false ? "more than" : "at least") : issue.inclusive === false ? "less than" : "at most";
+      if (issue.origin === "array") return `must list ${word} ${bound} ${bound === 1 ? "entry" : "entries"}, not ${Array.isArray(input) ? input.length : 0}`;
+      if (issue.origin === "string") return `must be ${word} ${bound} characters long`;
+      return `must be ${word} ${bound}, not ${describeValue(input)}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Private ASN ranges AWS accepts for a Transit Gateway's Amazon side (EC2 API, TransitGatewayRequestOptions). */
+function isTransitGatewayAsn(asn: number): boolean {
+  return (asn >= 64512 && asn <= 65534) || (asn >= 4_200_000_000 && asn <= 4_294_967_294);
+}
+
+/**
+ * Address space that is not on the internet: RFC 1918, shared address space (RFC 6598) and the
+ * IANA special-purpose blocks AWS accepts for VPCs. A VPC on anything else hides those internet
+ * hosts from its own workloads.
+ */
+const NON_INTERNET_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24"];
+
+function isInternetRange(cidr: string): boolean {
+  return typeof parseCidr(cidr) !== "string" && !NON_INTERNET_RANGES.some((range) => cidrContains(range, cidr));
+}
+
+/** Things a valid config may mean by mistake: shown in the summary, never fatal. */
+export function configWarnings(config: ParsedConfig): { path: string; message: string }[] {
+  const warnings: { path: string; message: string }[] = [];
+  if (isInternetRange(config.hub.cidr)) {
+    warnings.push({
+      path: "hub.cidr",
+      message: `${config.hub.cidr} is public address space: the proxy routes it inside the hub VPC, so it can never reach internet hosts in that range (use RFC 1918 or 100.64.0.0/10 space)`,
+    });
+  }
+  for (const [name, spoke] of Object.entries(config.spokes)) {
+    if (spoke.cidr !== undefined && isInternetRange(spoke.cidr)) {
+      warnings.push({
+        path: formatPath(["spokes", name, "cidr"]),
+        message: `${spoke.cidr} is public address space: it is local to the spoke VPC and in its NO_PROXY list, so its workloads can never reach internet hosts in that range (use RFC 1918 or 100.64.0.0/10 space)`,
+      });
+    }
+  }
+  return warnings.sort((a, b) => a.path.localeCompare(b.path));
 }

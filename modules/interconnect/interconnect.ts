@@ -24,6 +24,10 @@ import { IPSEC, routerParams, type RouterParams } from "./router-config";
 import { renderLinuxRouterUserData, ROUTER_ENI_TAG } from "./router-linux";
 import { renderVyosUserData } from "./router-vyos";
 
+
+/** The largest ASN `aws_customer_gateway.bgp_asn` takes; larger ones go in `bgp_asn_extended` (EC2 CreateCustomerGateway). */
+const MAX_CUSTOMER_GATEWAY_BGP_ASN = 2_147_483_647;
+
 export interface InterconnectProps {
   /** Prefix of resource names. */
   readonly name: string;
@@ -149,7 +153,8 @@ class InterconnectSite extends Construct {
     // The Transit Gateway side. Changing the EIP would replace the customer gateway and the VPN.
     const customerGateway = new CustomerGateway(this, "customer-gateway", {
       provider: props.tgwProvider,
-      bgpAsn: String(plan.asn),
+      // EC2 takes ASNs above 2,147,483,647 (32-bit private ones) only as BgpAsnExtended.
+      ...(plan.asn > MAX_CUSTOMER_GATEWAY_BGP_ASN ? { bgpAsnExtended: String(plan.asn) } : { bgpAsn: String(plan.asn) }),
       ipAddress: eip.publicIp,
       type: "ipsec.1",
       tags: { Name: name },

@@ -20,7 +20,8 @@ import { PROXY_ENI_TAG, renderProxyUserData } from "./user-data";
 
 /** SSM Parameter Store value limits: Standard 4 KB, Advanced 8 KB. */
 const SSM_STANDARD_LIMIT = 4096;
-const SSM_ADVANCED_LIMIT = 8192;
+/** The most the proxy config may take once compressed and encoded: one Advanced SSM parameter. */
+export const PROXY_CONFIG_MAX_BYTES = 8192;
 
 export interface ProxyFleetProps {
   /** Prefix of resource names, e.g. `egress`. */
@@ -57,12 +58,17 @@ export interface ProxyFleetProps {
 /** Where a spoke's resource configuration points: the NLB's DNS name (ha) or the fixed IP (single). */
 export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } | { readonly kind: "ip"; readonly ipAddress: string };
 
-/** squid.conf as stored in SSM (gzip, base64) and the parameter tier that holds it. */
+/** squid.conf as stored in SSM: gzip (level 9), then base64. */
+export function proxyConfigValue(squidConf: string): string {
+  return gzipSync(Buffer.from(squidConf, "utf8"), { level: 9 }).toString("base64");
+}
+
+/** squid.conf as stored in SSM and the parameter tier that holds it. Throws beyond {@link PROXY_CONFIG_MAX_BYTES}. */
 export function encodeProxyConfig(squidConf: string): { readonly value: string; readonly tier: "Standard" | "Advanced" } {
-  const value = gzipSync(Buffer.from(squidConf, "utf8"), { level: 9 }).toString("base64");
-  if (value.length > SSM_ADVANCED_LIMIT) {
+  const value = proxyConfigValue(squidConf);
+  if (value.length > PROXY_CONFIG_MAX_BYTES) {
     throw new Error(
-      `the proxy config is ${value.length} bytes compressed; an SSM parameter holds ${SSM_ADVANCED_LIMIT}. Fewer spokes per hub or shorter allow-lists are needed`,
+      `the proxy config is ${value.length} bytes compressed; an SSM parameter holds ${PROXY_CONFIG_MAX_BYTES}. Fewer spokes per hub or shorter allow-lists are needed`,
     );
   }
   return { value, tier: value.length > SSM_STANDARD_LIMIT ? "Advanced" : "Standard" };
