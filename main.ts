@@ -5,7 +5,10 @@
  */
 import { runCli } from "./modules/app/cli";
 
-process.exitCode = runCli(process.argv.slice(2), process.env, {
+// exitCode, not exit(): stdout and stderr are flushed before the process ends.
+void runCli(process.argv.slice(2), process.env, {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+}).then((code) => {
+  process.exitCode = code;
 });

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadConfigFile } from "../modules/config/load";
-import { hubSquidConf } from "../modules/hub/egress-hub";
-import { encodeProxyConfig } from "../modules/proxy/fleet";
+import { hubSquidConf } from "../modules/proxy/squid-conf";
+import { encodeProxyConfig } from "../modules/proxy/config-delivery";
 import { generatedSpokes } from "../test/helpers";
 
 const ROOT = join(__dirname, "..");
@@ -57,8 +57,8 @@ function measure(configFile: string): { wallMs: number[]; maxRssMiB: number } {
     const started = process.hrtime.bigint();
     const run = spawnSync(process.execPath, ["--import", "tsx", "-e", `
       const { runCli } = require(${JSON.stringify(join(ROOT, "modules/app/cli.ts"))});
-      const code = runCli(["--config", ${JSON.stringify(configFile)}, "--out", ${JSON.stringify(join(out, "cdktf.out"))}], {}, { stdout: () => {}, stderr: (t) => process.stderr.write(t) });
-      process.stdout.write(JSON.stringify({ code, rss: process.resourceUsage().maxRSS }));
+      runCli(["--config", ${JSON.stringify(configFile)}, "--out", ${JSON.stringify(join(out, "cdktf.out"))}], {}, { stdout: () => {}, stderr: (t) => process.stderr.write(t) })
+        .then((code) => process.stdout.write(JSON.stringify({ code, rss: process.resourceUsage().maxRSS })));
     `], { cwd: ROOT, encoding: "utf8" });
     wallMs.push(Number(process.hrtime.bigint() - started) / 1e6);
     rmSync(out, { recursive: true, force: true });

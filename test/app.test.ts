@@ -113,16 +113,16 @@ describe("the main job", () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (argv: string[], env: Record<string, string> = {}) => {
+  const run = async (argv: string[], env: Record<string, string> = {}) => {
     let stdout = "";
     let stderr = "";
-    const code = runCli(argv, env, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    const code = await runCli(argv, env, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
     return { code, stdout, stderr };
   };
 
-  test("writes every stack and prints stacks, resource counts, spokes and the deploy order", () => {
+  test("writes every stack and prints stacks, resource counts, spokes and the deploy order", async () => {
     const out = join(dir, "out");
-    const { code, stdout } = run(["--config", DEFAULT_CONFIG_PATH, "--out", out]);
+    const { code, stdout } = await run(["--config", DEFAULT_CONFIG_PATH, "--out", out]);
     expect(code).toBe(0);
     expect(readdirSync(join(out, "stacks")).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
     const hub = JSON.parse(readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8"));
@@ -135,23 +135,23 @@ describe("the main job", () => {
     expect(stdout).toContain("1. cdktf deploy egress-state\n  2. cdktf deploy hub\n  3. cdktf deploy spoke-project-a spoke-project-b spoke-project-c spoke-project-d");
   });
 
-  test("takes the config from EGRESS_CONFIG and the output directory from CDKTF_OUTDIR", () => {
+  test("takes the config from EGRESS_CONFIG and the output directory from CDKTF_OUTDIR", async () => {
     const out = join(dir, "from-env");
-    expect(run([], { EGRESS_CONFIG: DEFAULT_CONFIG_PATH, CDKTF_OUTDIR: out }).code).toBe(0);
+    expect((await run([], { EGRESS_CONFIG: DEFAULT_CONFIG_PATH, CDKTF_OUTDIR: out })).code).toBe(0);
     expect(existsSync(join(out, "stacks", "hub", "cdk.tf.json"))).toBe(true);
   });
 
-  test("replaces a previous output completely and leaves no staging directories", () => {
+  test("replaces a previous output's generated files, keeps the user's, and leaves no staging directories", async () => {
     const out = join(dir, "out");
-    expect(run(["--config", DEFAULT_CONFIG_PATH, "--out", out]).code).toBe(0);
-    writeFileSync(join(out, "stale.txt"), "from an earlier run");
-    expect(run(["--config", DEFAULT_CONFIG_PATH, "--out", out]).code).toBe(0);
-    expect(existsSync(join(out, "stale.txt"))).toBe(false);
+    expect((await run(["--config", DEFAULT_CONFIG_PATH, "--out", out])).code).toBe(0);
+    writeFileSync(join(out, "notes.txt"), "not generated: carried over");
+    expect((await run(["--config", DEFAULT_CONFIG_PATH, "--out", out])).code).toBe(0);
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("not generated: carried over");
     expect(readdirSync(dir)).toEqual(["out"]);
   });
 
-  test("rejects unknown arguments with usage and exit code 2", () => {
-    const { code, stderr } = run(["--conifg", "x.yaml"]);
+  test("rejects unknown arguments with usage and exit code 2", async () => {
+    const { code, stderr } = await run(["--conifg", "x.yaml"]);
     expect(code).toBe(2);
     expect(stderr).toContain('unknown argument "--conifg"');
     expect(stderr).toContain("Usage: egresslink");
