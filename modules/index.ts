@@ -25,7 +25,7 @@ export { EgressStack, type EgressStackProps } from "./core/stack";
 export { ServiceEndpoints, type ServiceEndpointsProps } from "./endpoints/service-endpoints";
 export { awsDnsSuffix, ENDPOINT_PRESETS, endpointServiceName, resolveEndpoints, serviceDomains, type EndpointSet, type GatewayService } from "./endpoints/services";
 export { HUB_OUTPUT_DESCRIPTIONS, type HubOutputName, type HubOutputs } from "./hub/contract";
-export { EgressHub, hubSquidConf, type EgressHubProps, type HubSpoke } from "./hub/egress-hub";
+export { EgressHub, type EgressHubProps, type HubSpoke } from "./hub/egress-hub";
 export { HubRemoteState, type HubStateLocation } from "./hub/remote-state";
 export { HUB_STACK, HubStack } from "./hub/stack";
 export { Interconnect, type InterconnectProps } from "./interconnect/interconnect";
@@ -47,9 +47,10 @@ export { cidrContains, cidrHasIp, cidrHost, cidrsOverlap, cidrSubnet, parseCidr 
 export { EgressVpc, type EgressVpcProps } from "./network/egress-vpc";
 export { carvePrivateSubnets, carvePublicSubnets } from "./network/layout";
 export { domainCovers, domainEntryProblem, domainListProblems } from "./proxy/domains";
-export { encodeProxyConfig, ProxyFleet, type ProxyFleetProps, type ProxyTarget } from "./proxy/fleet";
+export { encodeProxyConfig, PROXY_CONFIG_MAX_BYTES, proxyConfigValue } from "./proxy/config-delivery";
+export { ProxyFleet, type ProxyFleetProps, type ProxyTarget } from "./proxy/fleet";
 export { PORT_BLOCK_SIZE, portBlocks, type PortBlock } from "./proxy/port-blocks";
-export { ACCESS_LOG_FORMAT, DENIED_DESTINATIONS, renderSquidConf, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
+export { ACCESS_LOG_FORMAT, DENIED_DESTINATIONS, hubSquidConf, renderSquidConf, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
 export { renderAgentConfig, renderAttachEniScript, renderProxyUserData, renderSyncScript, type ProxyUserDataInput } from "./proxy/user-data";
 export { EgressSpoke, PROXY_SETTINGS_TAG, type EgressSpokeProps } from "./spoke/egress-spoke";
 export {

@@ -6,7 +6,7 @@ import { parse, stringify } from "yaml";
 import { formatSummary } from "../modules/app/summary";
 import { MAX_PRINTED_ISSUES } from "../modules/config/errors";
 import { loadConfigFile, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, parseConfigText } from "../modules/config/load";
-import { PROXY_CONFIG_MAX_BYTES } from "../modules/proxy/fleet";
+import { PROXY_CONFIG_MAX_BYTES } from "../modules/proxy/config-delivery";
 import { captureConfigError, defaultConfigData, generatedSpokes, resourceAt, resources, ROOT, synthConfig } from "./helpers";
 
 // Bad input of every kind gets a plain answer that names the file and the place, never an

@@ -4,9 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { runCli } from "../modules/app/cli";
-import { ConfigError } from "../modules/config/errors";
 import { loadConfigFile, parseConfigText } from "../modules/config/load";
-import { DEFAULT_CONFIG_PATH, defaultConfigData, ROOT } from "./helpers";
+import { captureConfigError, DEFAULT_CONFIG_PATH, defaultConfigData, generatedSpokes, ROOT } from "./helpers";
 
 type Data = Record<string, any>;
 
@@ -54,7 +53,13 @@ const INVALID: { rule: string; yaml: (d: Data) => string; path: string; reason: 
   { rule: "proxy DNS name too short for a zone", yaml: (d) => set(d, ["spokes", "project-a", "proxyDnsName"], "proxy.internal"), path: "spokes.project-a.proxyDnsName", reason: /at least three labels/ },
   { rule: "gateway endpoint without route tables", yaml: (d) => set(d, ["spokes", "legacy"], { port: 3200, vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"], endpoints: ["ecr"] }), path: "spokes.legacy.routeTableIds", reason: /required for the gateway endpoints \(s3\)/ },
   { rule: "route tables for a new VPC", yaml: (d) => set(d, ["spokes", "project-a", "routeTableIds"], ["rtb-0aaaaaaaaaaaaaaa1"]), path: "spokes.project-a.routeTableIds", reason: /only applies with vpcId/ },
-  { rule: "endpoint id format", yaml: (d) => set(d, ["spokes", "project-b", "endpoints"], ["ECR"]), path: "spokes.project-b.endpoints[0]", reason: /not an endpoint preset or service id/ },
+  { rule: "endpoint id format", yaml: (d) => set(d, ["spokes", "project-b", "endpoints"], ["ecr api"]), path: "spokes.project-b.endpoints[0]", reason: /not an endpoint service id; did you mean "ecr\.api"\?/ },
+  { rule: "endpoint id near miss", yaml: (d) => set(d, ["spokes", "project-b", "endpoints"], ["ssm-messages"]), path: "spokes.project-b.endpoints[0]", reason: /did you mean "ssmmessages"\?/ },
+  { rule: "endpoint policy without Statement", yaml: (d) => set(set_(d, ["spokes", "project-a", "endpoints"], ["logs"]), ["spokes", "project-a", "endpointPolicies"], { logs: { Version: "2012-10-17" } }), path: "spokes.project-a.endpointPolicies.logs.Statement", reason: /is required/ },
+  { rule: "endpoint policy with a misspelt key", yaml: (d) => set(set_(d, ["spokes", "project-a", "endpoints"], ["logs"]), ["spokes", "project-a", "endpointPolicies"], { logs: { Statement: [{ Efect: "Allow", Principal: "*", Action: "*", Resource: "*" }] } }), path: "spokes.project-a.endpointPolicies.logs.Statement[0].Efect", reason: /did you mean "Effect"\?/ },
+  { rule: "transit gateway ASN outside both private ranges", yaml: (d) => set(d, ["interconnect"], { ...interconnect({}), transitGateway: { region: "us-west-2", asn: 65535 } }), path: "interconnect.transitGateway.asn", reason: /64512-65534 \(16-bit\) or 4200000000-4294967294 \(32-bit\)/ },
+  { rule: "allow-list with too many entries", yaml: (d) => set(d, ["spokes", "project-a", "allowedDomains"], Array.from({ length: 1001 }, (_, i) => `h${i}.example.com`)), path: "spokes.project-a.allowedDomains", reason: /has 1001 entries, more than the 1000 allowed/ },
+  { rule: "proxy config over the delivery limit", yaml: (d) => { d.spokes = generatedSpokes(400); return stringify(d); }, path: "spokes", reason: /400 spokes make a proxy config of .*: \d+ of these spokes fit/ },
   { rule: "policy for a missing endpoint", yaml: (d) => set(d, ["spokes", "project-b", "endpointPolicies"], { s3: { Statement: [] } }), path: "spokes.project-b.endpointPolicies.s3", reason: /names no endpoint of this spoke/ },
   { rule: "role ARN format", yaml: (d) => set(d, ["spokes", "project-a", "roleArn"], "arn:aws:iam::123:role/x"), path: "spokes.project-a.roleArn", reason: /not an IAM role ARN/ },
   { rule: "role in another account than the spoke", yaml: (d) => { set_(d, ["hub", "accountId"], "111111111111"); set_(d, ["spokes", "project-a", "accountId"], "222222222222"); return set(d, ["spokes", "project-a", "roleArn"], "arn:aws:iam::333333333333:role/deployer"); }, path: "spokes.project-a.roleArn", reason: /is in account 333333333333, but the spoke's accountId is 222222222222/ },
@@ -119,12 +124,12 @@ describe("invalid configs", () => {
     expect(new Set(INVALID.map((c) => c.rule)).size).toBe(INVALID.length);
   });
 
-  test.each(INVALID.map((c) => [c.rule, c] as const))("%s: error names the path and the reason, exit 1, output untouched", (_rule, c) => {
+  test.each(INVALID.map((c) => [c.rule, c] as const))("%s: error names the path and the reason, exit 1, output untouched", async (_rule, c) => {
     const file = join(work, "egress.yaml");
     writeFileSync(file, c.yaml(defaultConfigData()));
     const before = snapshotDir(work);
     let stderr = "";
-    const code = runCli(["--config", file, "--out", out], {}, { stdout: () => undefined, stderr: (t) => (stderr += t) });
+    const code = await runCli(["--config", file, "--out", out], {}, { stdout: () => undefined, stderr: (t) => (stderr += t) });
     expect(code).toBe(1);
     const line = stderr.split("\n").find((l) => l.trimStart().startsWith(`${c.path}: `));
     expect(line).toBeDefined();
@@ -134,9 +139,9 @@ describe("invalid configs", () => {
     expect(snapshotDir(work)).toEqual(before);
   });
 
-  test("a missing file names the file", () => {
+  test("a missing file names the file", async () => {
     let stderr = "";
-    const code = runCli(["--config", join(work, "nope.yaml")], {}, { stdout: () => undefined, stderr: (t) => (stderr += t) });
+    const code = await runCli(["--config", join(work, "nope.yaml")], {}, { stdout: () => undefined, stderr: (t) => (stderr += t) });
     expect(code).toBe(1);
     expect(stderr).toContain(`${join(work, "nope.yaml")}: 1 problem\n  (top level): cannot read the config: file not found`);
   });
@@ -215,13 +220,3 @@ describe("valid configs", () => {
     expect(JSON.parse(readFileSync(join(ROOT, "egress.config.schema.json"), "utf8"))).toEqual(configJsonSchema());
   });
 });
-
-function captureConfigError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("expected a ConfigError");
-}

@@ -2,7 +2,7 @@ import { gunzipSync } from "node:zlib";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
-import { hubSquidConf } from "../modules/hub/egress-hub";
+import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig, type TerraformJson } from "./helpers";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;

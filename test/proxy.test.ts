@@ -3,7 +3,7 @@ import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 import { domainEntryProblem, domainListProblems } from "../modules/proxy/domains";
 import { isGravitonType } from "../modules/core/instance";
-import { encodeProxyConfig } from "../modules/proxy/fleet";
+import { encodeProxyConfig } from "../modules/proxy/config-delivery";
 import { portBlocks } from "../modules/proxy/port-blocks";
 import { DENIED_DESTINATIONS, renderSquidConf } from "../modules/proxy/squid-conf";
 import { renderAgentConfig, renderProxyUserData, renderSyncScript } from "../modules/proxy/user-data";

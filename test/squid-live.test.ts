@@ -4,7 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hubSquidConf } from "../modules/hub/egress-hub";
+import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { ACCESS_LOG_FORMAT } from "../modules/proxy/squid-conf";
 import { defaultConfig } from "./helpers";
 import { requireProgram, requireRoot } from "./helpers-programs";

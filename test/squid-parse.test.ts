@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hubSquidConf } from "../modules/hub/egress-hub";
+import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { requireProgram } from "./helpers-programs";
 import { defaultConfig, manySpokesConfig } from "./helpers";
 

@@ -1,5 +1,5 @@
-import { hubSquidConf } from "../hub/egress-hub";
-import { PROXY_CONFIG_MAX_BYTES, proxyConfigValue } from "../proxy/fleet";
+import { PROXY_CONFIG_MAX_BYTES, proxyConfigValue } from "../proxy/config-delivery";
+import { hubSquidConf } from "../proxy/squid-conf";
 import type { ConfigIssue } from "./errors";
 import type { EgressConfig } from "./model";
 

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { cidrContains, cidrHasIp, cidrsOverlap, parseCidr } from "../network/cidr";
-import { ENDPOINT_PRESETS, resolveEndpoints, SERVICE_ID } from "../endpoints/services";
-import { domainEntryProblem, domainListProblems } from "../proxy/domains";
+import { policyDocumentProblems } from "../endpoints/policy";
+import { ENDPOINT_PRESETS, endpointIdProblem, isKnownEndpointId, resolveEndpoints } from "../endpoints/services";
+import { domainEntryProblem, domainListProblems, MAX_ALLOWED_DOMAINS } from "../proxy/domains";
 import { carvePrivateSubnets, MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
 import { formatPath, quoted } from "./errors";
 import { AWS_REGIONS, suggestRegion } from "./regions";
@@ -20,6 +21,11 @@ function hyphenatedName(min: number, max: number): RegExp {
 export const LATTICE_NAME = hyphenatedName(3, 40);
 const LATTICE_NAME_MAX = 40;
 const LATTICE_RULE = "3-40 characters of a-z, 0-9 and '-', no leading, trailing or double hyphen (VPC Lattice name rule)";
+
+/** Interface endpoints per VPC (default quota). */
+const MAX_VPC_INTERFACE_ENDPOINTS = 50;
+/** Longer than any endpoint service id; keeps the did-you-mean search cheap. */
+const MAX_ENDPOINT_ID_LENGTH = 100;
 
 /** AWS VPC and subnet CIDR blocks: /16 to /28. */
 const AWS_PREFIX_MIN = 16;
@@ -74,7 +80,7 @@ const allowedDomains = (description: string) =>
     .superRefine((entries, ctx) => {
       for (const p of domainListProblems(entries)) ctx.addIssue({ code: "custom", path: p.wholeList ? [] : [p.index], message: p.message });
     })
-    .meta({ description, examples: [[".github.com", "pypi.org"]] });
+    .meta({ description, examples: [[".github.com", "pypi.org"]], maxItems: MAX_ALLOWED_DOMAINS });
 
 /** Retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -209,7 +215,16 @@ const spokeSchema = z
       .optional()
       .meta({ description: "Existing VPC: all its route tables, for gateway endpoints (S3, DynamoDB)" }),
     endpoints: z
-      .array(z.string().regex(SERVICE_ID, "is not an endpoint preset or service id (like ecr, ssm, logs, sqs)"))
+      .array(
+        z
+          .string()
+          .max(MAX_ENDPOINT_ID_LENGTH, `must be at most ${MAX_ENDPOINT_ID_LENGTH} characters`)
+          .superRefine((id, ctx) => {
+            const problem = endpointIdProblem(id);
+            if (problem) ctx.addIssue({ code: "custom", message: problem.message });
+          }),
+      )
+      .max(MAX_VPC_INTERFACE_ENDPOINTS, `must list at most ${MAX_VPC_INTERFACE_ENDPOINTS} (the interface endpoints a VPC may have)`)
       .default([])
       .meta({ description: `AWS service endpoints: presets ${Object.keys(ENDPOINT_PRESETS).join(", ")}, or service ids like sqs` }),
     endpointPolicies: z
@@ -466,13 +481,18 @@ function checkSpokeExtras(
   spoke: { endpoints: string[]; endpointPolicies: Record<string, unknown>; vpcId?: string; routeTableIds?: string[]; roleArn?: string; accountId?: string; external: boolean },
   ctx: Ctx,
 ): void {
-  const endpoints = resolveEndpoints(spoke.endpoints.filter((e) => SERVICE_ID.test(e)));
+  const endpoints = resolveEndpoints(spoke.endpoints.filter((e) => endpointIdProblem(e) === undefined));
   if (spoke.vpcId !== undefined && endpoints.gateway.length > 0 && !spoke.routeTableIds?.length) {
     ctx.addIssue({ code: "custom", path: ["routeTableIds"], message: `is required for the gateway endpoints (${endpoints.gateway.join(", ")}) in an existing VPC: list all its route tables` });
   }
   const known = [...endpoints.interface, ...endpoints.gateway];
-  for (const service of Object.keys(spoke.endpointPolicies)) {
-    if (!known.includes(service)) ctx.addIssue({ code: "custom", path: ["endpointPolicies", service], message: `names no endpoint of this spoke (${known.join(", ") || "none"})` });
+  for (const [service, policy] of Object.entries(spoke.endpointPolicies)) {
+    if (!known.includes(service)) {
+      ctx.addIssue({ code: "custom", path: ["endpointPolicies", service], message: `names no endpoint of this spoke (${known.join(", ") || "none"})` });
+      continue;
+    }
+    const type = (endpoints.gateway as readonly string[]).includes(service) ? "Gateway" : "Interface";
+    for (const p of policyDocumentProblems(policy, type)) ctx.addIssue({ code: "custom", path: ["endpointPolicies", service, ...p.path], message: p.message });
   }
   if (spoke.external && known.length > 0) ctx.addIssue({ code: "custom", path: ["endpoints"], message: "does not apply to an external spoke (its own app adds ServiceEndpoints)" });
   const roleAccount = spoke.roleArn?.split(":")[4];
@@ -605,6 +625,11 @@ export function configWarnings(config: ParsedConfig): { path: string; message: s
         message: `${spoke.cidr} is public address space: it is local to the spoke VPC and in its NO_PROXY list, so its workloads can never reach internet hosts in that range (use RFC 1918 or 100.64.0.0/10 space)`,
       });
     }
+    spoke.endpoints.forEach((id, i) => {
+      if (!isKnownEndpointId(id)) {
+        warnings.push({ path: formatPath(["spokes", name, "endpoints", i]), message: `"${id}" is not an endpoint service egresslink knows; check that com.amazonaws.${config.hub.region}.${id} exists, or apply fails` });
+      }
+    });
   }
   return warnings.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -11,7 +11,7 @@ import type { HubConfig } from "../config/model";
 import { LATTICE_NAME } from "../config/schema";
 import { EgressVpc } from "../network/egress-vpc";
 import { ProxyFleet } from "../proxy/fleet";
-import { renderSquidConf } from "../proxy/squid-conf";
+import { hubSquidConf } from "../proxy/squid-conf";
 import { HUB_OUTPUT_DESCRIPTIONS, type HubOutputs } from "./contract";
 
 /** A spoke as the hub sees it. */
@@ -26,17 +26,6 @@ export interface HubSpoke {
   readonly allowedDomains?: readonly string[];
   /** Share with this organization or OU ARN instead of `accountId`. @default - accountId */
   readonly sharePrincipal?: string;
-}
-
-/** The hub's squid.conf: every spoke's port and allow-list; clients are the gateway's (and NLBs') private subnets. */
-export function hubSquidConf(hub: HubConfig, spokes: readonly HubSpoke[]): string {
-  return renderSquidConf({
-    listeners: spokes,
-    // The resource gateway source-NATs every spoke into the hub's private subnets (the NLBs live there too).
-    clientCidrs: hub.privateSubnets,
-    allowedDomains: hub.proxy.allowedDomains,
-    connectPorts: hub.proxy.connectPorts,
-  });
 }
 
 export interface EgressHubProps {

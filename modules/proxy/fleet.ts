@@ -1,4 +1,3 @@
-import { gzipSync } from "node:zlib";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import type { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -14,14 +13,10 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { amazonLinux2023Image, hardenedLaunchSettings, managedInstanceRole, selfHealingGroup } from "../core/instance";
+import { encodeProxyConfig } from "./config-delivery";
 import { portBlocks, type PortBlock } from "./port-blocks";
 import type { ProxyListener } from "./squid-conf";
 import { PROXY_ENI_TAG, renderProxyUserData } from "./user-data";
-
-/** SSM Parameter Store value limits: Standard 4 KB, Advanced 8 KB. */
-const SSM_STANDARD_LIMIT = 4096;
-/** The most the proxy config may take once compressed and encoded: one Advanced SSM parameter. */
-export const PROXY_CONFIG_MAX_BYTES = 8192;
 
 export interface ProxyFleetProps {
   /** Prefix of resource names, e.g. `egress`. */
@@ -57,22 +52,6 @@ export interface ProxyFleetProps {
 
 /** Where a spoke's resource configuration points: the NLB's DNS name (ha) or the fixed IP (single). */
 export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } | { readonly kind: "ip"; readonly ipAddress: string };
-
-/** squid.conf as stored in SSM: gzip (level 9), then base64. */
-export function proxyConfigValue(squidConf: string): string {
-  return gzipSync(Buffer.from(squidConf, "utf8"), { level: 9 }).toString("base64");
-}
-
-/** squid.conf as stored in SSM and the parameter tier that holds it. Throws beyond {@link PROXY_CONFIG_MAX_BYTES}. */
-export function encodeProxyConfig(squidConf: string): { readonly value: string; readonly tier: "Standard" | "Advanced" } {
-  const value = proxyConfigValue(squidConf);
-  if (value.length > PROXY_CONFIG_MAX_BYTES) {
-    throw new Error(
-      `the proxy config is ${value.length} bytes compressed; an SSM parameter holds ${PROXY_CONFIG_MAX_BYTES}. Fewer spokes per hub or shorter allow-lists are needed`,
-    );
-  }
-  return { value, tier: value.length > SSM_STANDARD_LIMIT ? "Advanced" : "Standard" };
-}
 
 /**
  * The Squid fleet. Instances are SSM-managed (no SSH key), IMDSv2-only, with encrypted volumes,

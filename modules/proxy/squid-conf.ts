@@ -1,3 +1,4 @@
+import type { HubConfig } from "../config/model";
 import { domainListProblems } from "./domains";
 
 /** A spoke as the proxy sees it: a name, its own listening port and what it may reach. */
@@ -106,4 +107,15 @@ function validate(input: SquidConfInput): void {
   for (const port of input.connectPorts ?? []) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`renderSquidConf: connect port ${port} is not 1-65535`);
   }
+}
+
+/** The hub's squid.conf: every spoke's port and allow-list; clients are the gateway's (and NLBs') private subnets. */
+export function hubSquidConf(hub: Pick<HubConfig, "privateSubnets" | "proxy">, spokes: readonly ProxyListener[]): string {
+  return renderSquidConf({
+    listeners: spokes,
+    // The resource gateway source-NATs every spoke into the hub's private subnets (the NLBs live there too).
+    clientCidrs: hub.privateSubnets,
+    allowedDomains: hub.proxy.allowedDomains,
+    connectPorts: hub.proxy.connectPorts,
+  });
 }
