@@ -4,7 +4,7 @@
  */
 export { buildApp, buildStacks, type EgressStacks } from "./app/build";
 export { runCli, type CliIo } from "./app/cli";
-export { synthesizeTo } from "./app/synth";
+export { OutputRefusedError, synthesizeTo, type SynthesisResult, type SynthesizeOptions } from "./app/synth";
 export { ConfigError, type ConfigIssue } from "./config/errors";
 export { configJsonSchema } from "./config/json-schema";
 export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig } from "./config/load";

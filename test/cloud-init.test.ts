@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { requireProgram } from "./helpers-programs";
+import { programDescribe, requireProgram } from "./helpers-programs";
 import { configFrom, defaultConfigData, resourceAt, synthConfig } from "./helpers";
 
 /** The user data of the proxy launch template, decoded, for each proxy mode. */
@@ -19,7 +19,7 @@ function renderedUserData(): [string, string][] {
   });
 }
 
-describe("cloud-init schema validates every rendered user-data document", () => {
+programDescribe("cloud-init schema validates every rendered user-data document", () => {
   const cloudInit = requireProgram("cloud-init");
   const documents = renderedUserData();
   let dir: string;

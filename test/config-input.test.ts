@@ -8,6 +8,7 @@ import { MAX_PRINTED_ISSUES } from "../modules/config/errors";
 import { loadConfigFile, MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, parseConfigText } from "../modules/config/load";
 import { PROXY_CONFIG_MAX_BYTES } from "../modules/proxy/config-delivery";
 import { captureConfigError, defaultConfigData, generatedSpokes, resourceAt, resources, ROOT, synthConfig } from "./helpers";
+import { programTest } from "./helpers-programs";
 
 // Bad input of every kind gets a plain answer that names the file and the place, never an
 // internal message, a crash, a hang or the input echoed back raw.
@@ -54,7 +55,7 @@ describe("paths that are not a readable file", () => {
     expect(err.issues[0].message).toMatch(reason);
   });
 
-  test("a file the user may not read, as a real non-root process", () => {
+  programTest("a file the user may not read, as a real non-root process", () => {
     const dir = mkdtempSync(join(tmpdir(), "egresslink-perm-"));
     try {
       chmodSync(dir, 0o755);

@@ -6,6 +6,7 @@ import { stringify } from "yaml";
 import { runCli } from "../modules/app/cli";
 import { loadConfigFile, parseConfigText } from "../modules/config/load";
 import { captureConfigError, DEFAULT_CONFIG_PATH, defaultConfigData, generatedSpokes, ROOT } from "./helpers";
+import { programTest } from "./helpers-programs";
 
 type Data = Record<string, any>;
 
@@ -157,7 +158,7 @@ describe("invalid configs", () => {
     expect(err.issues).toHaveLength(4);
   });
 
-  test.each([
+  programTest.each([
     ["missing file", ["--config", "does-not-exist.yaml"], /does-not-exist\.yaml: 1 problem\n\s+\(top level\): cannot read the config: file not found/],
     ["bad CIDR", ["--config", "BAD"], /spokes\.project-b\.cidr: "10\.0\.0\.0\/33" has prefix \/33/],
   ])("as a real process, %s exits non-zero and writes nothing", (_name, args, message) => {

@@ -1,5 +1,5 @@
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { Testing, TerraformStack } from "cdktf";
+import { Fn, Testing, TerraformStack } from "cdktf";
 import { ServiceEndpoints, type ServiceEndpointsProps } from "../modules/endpoints/service-endpoints";
 import { endpointServiceName, resolveEndpoints, serviceDomains } from "../modules/endpoints/services";
 import { addressAt, defaultConfig, resources, synthConfig, type TerraformJson } from "./helpers";
@@ -107,5 +107,22 @@ describe("endpoints in a spoke stack", () => {
 
   test("spokes without endpoints get none", () => {
     expect(Object.values(resources(json["spoke-project-b"], "aws_vpc_endpoint")).map((e) => e.vpc_endpoint_type)).toEqual(["Resource"]);
+  });
+});
+
+describe("ServiceEndpoints used on its own checks what the config would", () => {
+  test.each([
+    [{ services: ["ecr-api"] }, /'services\[0\]' "ecr-api" is not an endpoint service id; did you mean "ecr\.api"\?/],
+    [{ services: ["logs", "cloudwatch-logs"] }, /'services\[1\]' .*did you mean "logs"\?/],
+    [{ services: ["s3"], policies: { s3: JSON.stringify({ Version: "2012-10-17" }) } }, /'policies\.s3\.Statement' is required/],
+    [{ services: ["logs"], policies: { logs: JSON.stringify({ Statement: [{ Efect: "Allow", Principal: "*", Action: "logs:*", Resource: "*" }] }) } }, /'policies\.logs\.Statement\[0\]\.Efect' is not a statement element; did you mean "Effect"\?/],
+    [{ services: ["logs"], policies: { logs: "{not json" } }, /'policies\.logs' is not JSON/],
+  ])("%j is refused", (props, message) => {
+    expect(() => synthEndpoints(props)).toThrow(message);
+  });
+
+  test("a policy given as a Terraform reference is left to AWS", () => {
+    const { tf } = synthEndpoints({ services: ["logs"], policies: { logs: Fn.jsonencode({ Statement: "from elsewhere" }) } });
+    expect(Object.values(tf.resource?.aws_vpc_endpoint ?? {}).map((e) => e.policy)).toContain('${jsonencode({"Statement" = "from elsewhere"})}');
   });
 });

@@ -16,3 +16,12 @@ export function requireRoot(): void {
   if (typeof process.getuid === "function" && process.getuid() !== 0) throw new Error("this test creates network namespaces and must run as root");
 }
 
+
+/**
+ * The fast tier (`npm run test:fast`, EGRESSLINK_TEST_TIER=fast) leaves out tests that run real
+ * programs or the main job as a process; `npm test` (and CI) runs them, and there a missing
+ * program fails the test.
+ */
+const FAST_TIER = process.env.EGRESSLINK_TEST_TIER === "fast";
+export const programTest = FAST_TIER ? test.skip : test;
+export const programDescribe = FAST_TIER ? describe.skip : describe;

@@ -10,7 +10,7 @@ import { routerParams, type RouterParams } from "../modules/interconnect/router-
 import { renderLinuxRouter, renderLinuxRouterUserData } from "../modules/interconnect/router-linux";
 import { USER_DATA_LIMIT_BYTES } from "../modules/core/instance";
 import { renderVyosCommands, renderVyosUserData } from "../modules/interconnect/router-vyos";
-import { requireProgram } from "./helpers-programs";
+import { programTest, requireProgram } from "./helpers-programs";
 import { addressAt, resourceAt, resources, ROOT, synthConfig, TEST_ENDPOINTS } from "./helpers";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
@@ -202,13 +202,13 @@ describe("Linux renderer", () => {
     expect(files.nftables).toContain(`oifname { "vti1", "vti2" } ip saddr ${PARAMS.realCidr} snat ip prefix to ${PARAMS.translatedCidr}`);
   });
 
-  test("the ruleset parses in nft (check mode)", () => {
+  programTest("the ruleset parses in nft (check mode)", () => {
     const nft = requireProgram("nft");
     const result = spawnSync(nft, ["-c", "-f", "-"], { input: files.nftables, encoding: "utf8" });
     expect([result.status, result.stderr]).toEqual([0, ""]);
   });
 
-  test("the user data is valid cloud-config, and holds no ${ of its own", () => {
+  programTest("the user data is valid cloud-config, and holds no ${ of its own", () => {
     const cloudInit = requireProgram("cloud-init");
     const userData = renderLinuxRouterUserData({ params: PARAMS, region: "ap-southeast-1", eniTag: "egress-singapore-router", vpcCidr: "10.0.1.0/24" });
     expect(userData).not.toContain("${");

@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
 import { DEFAULT_CONFIG_PATH, ROOT, defaultConfigData, generatedSpokes } from "./helpers";
+import { programDescribe } from "./helpers-programs";
 
 const MAIN = join(ROOT, "main.ts");
 /** tsx as a loader of this very node: one process, so signals reach the job itself. */
@@ -121,7 +122,7 @@ function chownTree(path: string, uid: number): void {
   if (lstatSync(path).isDirectory()) readdirSync(path).forEach((name) => chownTree(join(path, name), uid));
 }
 
-describe("the main job never loses a user's file (real processes)", () => {
+programDescribe("the main job never loses a user's file (real processes)", () => {
   let fixtures: string;
   /** An output of the default config, made once and copied into each test. */
   let earlierOutput: string;

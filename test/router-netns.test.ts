@@ -6,7 +6,7 @@ import { insideAddresses, planInterconnect, type SitePlan } from "../modules/int
 import { routerParams, type RouterParams } from "../modules/interconnect/router-config";
 import { renderLinuxRouter } from "../modules/interconnect/router-linux";
 import { TEST_ENDPOINTS } from "./helpers";
-import { requireProgram, requireRoot } from "./helpers-programs";
+import { programDescribe, requireProgram, requireRoot } from "./helpers-programs";
 
 /**
  * The Linux router renderer, run for real: two sites that both use 10.0.1.0/24, each a host
@@ -32,7 +32,7 @@ function paramsFor(site: SitePlan): RouterParams {
   return routerParams(site, TGW_ASN, TEST_ENDPOINTS);
 }
 
-describe("the Linux router config in network namespaces", () => {
+programDescribe("the Linux router config in network namespaces", () => {
   const ip = requireProgram("ip");
   const nft = requireProgram("nft");
   const vtysh = requireProgram("vtysh");

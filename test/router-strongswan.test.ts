@@ -6,14 +6,14 @@ import { planInterconnect } from "../modules/interconnect/planner";
 import { routerParams } from "../modules/interconnect/router-config";
 import { renderLinuxRouter } from "../modules/interconnect/router-linux";
 import { TEST_ENDPOINTS } from "./helpers";
-import { requireProgram, requireRoot } from "./helpers-programs";
+import { programDescribe, requireProgram, requireRoot } from "./helpers-programs";
 
 /**
  * strongSwan reads the rendered swanctl.conf: a real charon (in a namespace of its own, with its
  * own vici socket) loads both connections and both secrets. The tunnels cannot come up here (the
  * kernel has no XFRM interfaces; see router-netns.test.ts), so this checks the config, not IPsec.
  */
-describe("the rendered swanctl.conf in a real charon", () => {
+programDescribe("the rendered swanctl.conf in a real charon", () => {
   const ip = requireProgram("ip");
   const swanctl = requireProgram("swanctl");
   const charonPath = "/usr/lib/ipsec/charon";

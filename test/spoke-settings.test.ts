@@ -15,7 +15,7 @@ import {
   type ProxySettings,
 } from "../modules/spoke/proxy-settings";
 import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig } from "./helpers";
-import { requireProgram } from "./helpers-programs";
+import { programDescribe, requireProgram } from "./helpers-programs";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
 const SETTINGS: ProxySettings = { proxyUrl: "http://proxy.egress.internal:3128", noProxy: "localhost,127.0.0.1,10.0.0.0/16,.s3.ap-northeast-1.amazonaws.com" };
@@ -178,7 +178,7 @@ describe("rendered snippets", () => {
     expect(doc.env).toContainEqual({ name: "NO_PROXY", value: SETTINGS.noProxy });
   });
 
-  describe("the Docker drop-in passes systemd-analyze verify", () => {
+  programDescribe("the Docker drop-in passes systemd-analyze verify", () => {
     const analyze = requireProgram("systemd-analyze");
     const verify = (dropIn: string) => {
       const dir = mkdtempSync(join(tmpdir(), "egresslink-unit-"));

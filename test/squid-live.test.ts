@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { ACCESS_LOG_FORMAT } from "../modules/proxy/squid-conf";
 import { defaultConfig } from "./helpers";
-import { requireProgram, requireRoot } from "./helpers-programs";
+import { programDescribe, requireProgram, requireRoot } from "./helpers-programs";
 
 /**
  * A real Squid on 127.0.0.1 with the default example's rendered config, plus a test-only
@@ -111,7 +111,7 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-describe("a real Squid with the rendered config", () => {
+programDescribe("a real Squid with the rendered config", () => {
   const squid = requireProgram("squid");
   const ip = requireProgram("ip");
   requireRoot();

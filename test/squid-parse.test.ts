@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
-import { requireProgram } from "./helpers-programs";
+import { programDescribe, requireProgram } from "./helpers-programs";
 import { defaultConfig, manySpokesConfig } from "./helpers";
 
-describe("squid -k parse on the rendered configs (Squid 5.7 from Debian)", () => {
+programDescribe("squid -k parse on the rendered configs (Squid 5.7 from Debian)", () => {
   const squid = requireProgram("squid");
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "egresslink-parse-"))));

@@ -6,14 +6,14 @@ import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { encodeProxyConfig } from "../modules/proxy/config-delivery";
 import { renderSyncScript } from "../modules/proxy/user-data";
 import { defaultConfig } from "./helpers";
-import { requireProgram } from "./helpers-programs";
+import { programDescribe, requireProgram } from "./helpers-programs";
 
 /**
  * Runs the instance's sync script for real, with the real `squid -k parse`, and stubs for what
  * only exists on EC2: `aws ssm get-parameter` (serves a file we control) and the service
  * manager (`systemctl`, `squid -k reconfigure`), which record their calls.
  */
-describe("the config sync script", () => {
+programDescribe("the config sync script", () => {
   const realSquid = requireProgram("squid");
   const dir = mkdtempSync(join(tmpdir(), "egresslink-sync-"));
   const bin = join(dir, "bin");

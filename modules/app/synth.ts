@@ -9,7 +9,6 @@ import { accessSync, constants, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { basename, dirname, join, normalize, resolve, sep } from "node:path";
 import { TerraformStack, type ISynthesisSession } from "cdktf";
 import type { EgressConfig } from "../config/model";
-import { buildApp } from "./build";
 
 /** The job will not write to the output folder; the message names the path and says what to do. */
 export class OutputRefusedError extends Error {}
@@ -95,6 +94,9 @@ export async function synthesizeTo(config: EgressConfig, outdir: string, options
 
 /** cdktf's App.synth(), with a checkpoint after each phase and each stack. */
 async function synthesizeStacks(config: EgressConfig, outdir: string, target: string, checkpoint: () => Promise<void>, notify: (line: string) => void): Promise<void> {
+  // Loaded here, not at the top: the provider classes take a second to load, and a refused
+  // output folder or a bad config is answered before they are needed.
+  const { buildApp } = await import("./build");
   const app = buildApp(config, outdir);
   await checkpoint();
   const stacks = app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));

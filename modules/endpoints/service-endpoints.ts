@@ -1,8 +1,10 @@
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
-import { endpointServiceName, resolveEndpoints, type EndpointSet } from "./services";
+import { policyDocumentProblems } from "./policy";
+import { endpointIdProblem, endpointServiceName, resolveEndpoints, type EndpointSet } from "./services";
 
 export interface ServiceEndpointsProps {
   /** Prefix of resource names, e.g. `egress-project-a`. */
@@ -39,6 +41,7 @@ export class ServiceEndpoints extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceEndpointsProps) {
     super(scope, id);
+    validateServices(props);
     this.endpoints = resolveEndpoints(props.services);
     const routeTableIds = props.routeTableIds ?? [];
     validate(props, this.endpoints, routeTableIds);
@@ -89,6 +92,14 @@ export class ServiceEndpoints extends Construct {
   }
 }
 
+/** Service ids before they are expanded: near misses (`ecr-api`) would otherwise fail at apply. */
+function validateServices(props: ServiceEndpointsProps): void {
+  props.services.forEach((service, i) => {
+    const problem = endpointIdProblem(service);
+    if (problem) throw new Error(`ServiceEndpoints '${props.name}': 'services[${i}]' ${problem.message}`);
+  });
+}
+
 function validate(props: ServiceEndpointsProps, endpoints: EndpointSet, routeTableIds: readonly string[]): void {
   const where = `ServiceEndpoints '${props.name}'`;
   if (endpoints.interface.length > 0 && props.subnetIds.length < 1) throw new Error(`${where}: 'subnetIds' must list a subnet per AZ for interface endpoints`);
@@ -99,6 +110,19 @@ function validate(props: ServiceEndpointsProps, endpoints: EndpointSet, routeTab
     if (!endpoints.interface.includes(service) && !(endpoints.gateway as readonly string[]).includes(service)) {
       throw new Error(`${where}: 'policies' names "${service}", which is not among the endpoints (${[...endpoints.interface, ...endpoints.gateway].join(", ")})`);
     }
+  }
+  // Policies given as literal JSON are checked like the config's; Terraform references are checked by AWS.
+  for (const [service, policy] of Object.entries(props.policies ?? {})) {
+    if (Token.isUnresolved(policy)) continue;
+    let document: unknown;
+    try {
+      document = JSON.parse(policy);
+    } catch {
+      throw new Error(`${where}: 'policies.${service}' is not JSON`);
+    }
+    const type = (endpoints.gateway as readonly string[]).includes(service) ? "Gateway" : "Interface";
+    const [problem] = policyDocumentProblems(document, type);
+    if (problem) throw new Error(`${where}: 'policies.${service}${problem.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}' ${problem.message}`);
   }
   // 50 interface endpoints per VPC is the AWS default quota.
   if (endpoints.interface.length > 50) throw new Error(`${where}: ${endpoints.interface.length} interface endpoints exceed the 50-per-VPC quota`);
