@@ -3,9 +3,9 @@
  * everything else over, and leaves the output as it was when it refuses, fails or is interrupted.
  * Every case runs the job as a real process in a temp folder.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
@@ -272,6 +272,8 @@ programDescribe("the main job never loses a user's file (real processes)", () =>
       mkdirSync(join(out, rel, ".."), { recursive: true });
       writeFileSync(join(out, rel), text);
     }
+    // A removed stack's folder would be deleted by `cdktf synth`: its files move to retired-stacks/.
+    const retired = (rel: string) => rel.replace(/^stacks\/spoke-project-d\//, "retired-stacks/spoke-project-d/");
     const isUserFile = (rel: string) => rel in userFiles;
     const before = snapshot(out, isUserFile);
     expect(Object.keys(before)).toHaveLength(Object.keys(userFiles).length);
@@ -283,14 +285,16 @@ programDescribe("the main job never loses a user's file (real processes)", () =>
 
     const result = await runJob(project, []);
     expect([result.code, result.stderr]).toEqual([0, expect.any(String)]);
-    expect(snapshot(out, isUserFile)).toEqual(before);
+    const movedFiles = new Set(Object.keys(userFiles).map(retired));
+    expect(snapshot(out, (rel) => movedFiles.has(rel))).toEqual(Object.fromEntries(Object.entries(before).map(([rel, file]) => [retired(rel), file])));
+    expect(result.stderr).toContain("note: stack spoke-project-d is no longer in the config; the files of yours in its folder (Terraform state, .terraform/, ...) are kept in retired-stacks/spoke-project-d/ of the output");
     expect(leftovers(work)).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { stacks: Record<string, { synthesizedStackPath: string }> };
     expect(Object.keys(manifest.stacks).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c"]);
     for (const stack of Object.values(manifest.stacks)) expect(JSON.parse(readFileSync(join(out, stack.synthesizedStackPath), "utf8")).terraform).toBeDefined();
     expect(readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8")).not.toBe(oldHub);
-    // The removed spoke's folder keeps its state, without a stack file.
-    expect(readdirSync(join(out, "stacks", "spoke-project-d")).sort()).toEqual([".terraform", "terraform.tfstate"]);
+    expect(readdirSync(join(out, "stacks")).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c"]);
+    expect(readdirSync(join(out, "retired-stacks", "spoke-project-d")).sort()).toEqual([".terraform", "terraform.tfstate"]);
   }, RUN_TIMEOUT_MS);
 
   test("a file of the user's that clashes with a new generated file stops the commit: exit 1, every file moved back", async () => {
@@ -316,6 +320,61 @@ programDescribe("the main job never loses a user's file (real processes)", () =>
     expect((await runJob(project, [])).code).toBe(0);
     expect((statSync(out).mode & 0o777).toString(8)).toBe("755");
     expect((statSync(join(out, "stacks", "hub")).mode & 0o777).toString(8)).toBe("755");
+  }, RUN_TIMEOUT_MS);
+
+  test("a private output folder (2750, 0700 stack folder) keeps its modes when replaced", async () => {
+    const out = join(project, "cdktf.out");
+    cpSync(earlierOutput, out, { recursive: true });
+    chmodSync(out, 0o2750);
+    chmodSync(join(out, "stacks", "hub"), 0o700);
+    expect((await runJob(project, [])).code).toBe(0);
+    expect((statSync(out).mode & 0o7777).toString(8)).toBe("2750");
+    expect((statSync(join(out, "stacks", "hub")).mode & 0o7777).toString(8)).toBe("700");
+  }, RUN_TIMEOUT_MS);
+
+  test("a manifest naming Terraform's files as its own cannot get them deleted: only cdktf's file names are generated", async () => {
+    const out = join(project, "cdktf.out");
+    cpSync(earlierOutput, out, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+    manifest.stacks.hub.stackMetadataPath = "stacks/hub/terraform.tfstate";
+    manifest.stacks["egress-state"].stackMetadataPath = "stacks/hub/terraform.tfstate.backup";
+    writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest));
+    writeFileSync(join(out, "stacks", "hub", "terraform.tfstate"), "state");
+    writeFileSync(join(out, "stacks", "hub", "terraform.tfstate.backup"), "backup");
+    expect((await runJob(project, [])).code).toBe(0);
+    expect(readFileSync(join(out, "stacks", "hub", "terraform.tfstate"), "utf8")).toBe("state");
+    expect(readFileSync(join(out, "stacks", "hub", "terraform.tfstate.backup"), "utf8")).toBe("backup");
+  }, RUN_TIMEOUT_MS);
+
+  test("one run at a time: a lock held by a live run is refused; a lock left by a dead run on this machine is taken over", async () => {
+    const out = join(project, "cdktf.out");
+    cpSync(earlierOutput, out, { recursive: true });
+    const lock = join(project, ".cdktf.out.egresslink-lock");
+    const bootId = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    writeFileSync(lock, `${process.pid} ${hostname()} ${bootId}\n`);
+    await expectRefusal([], `another egresslink run (pid ${process.pid} on ${hostname()}) is writing it (${lock})`);
+    writeFileSync(lock, `999999 ${hostname()} ${bootId}\n`);
+    const result = await runJob(project, []);
+    expect(result.code).toBe(0);
+    expect(readdirSync(project).filter((n) => n.startsWith("."))).toEqual([]);
+  }, RUN_TIMEOUT_MS);
+
+  test("a terraform run in a stack folder (its state lock) is waited for, not moved away", async () => {
+    const out = join(project, "cdktf.out");
+    cpSync(earlierOutput, out, { recursive: true });
+    writeFileSync(join(out, "stacks", "egress-state", ".terraform.tfstate.lock.info"), "{}");
+    await expectRefusal([], `terraform is running in ${join(out, "stacks", "egress-state")}`);
+  }, RUN_TIMEOUT_MS);
+
+  test("a mount point is refused up front (the new output could not take its place)", async () => {
+    const out = join(project, "cdktf.out");
+    mkdirSync(out);
+    expect(spawnSync("mount", ["-t", "tmpfs", "none", out]).status).toBe(0);
+    try {
+      await expectRefusal([], "it is a mount point (another filesystem). Name a folder inside it with --out");
+    } finally {
+      spawnSync("umount", [out]);
+    }
   }, RUN_TIMEOUT_MS);
 
   test.each([

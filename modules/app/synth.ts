@@ -5,7 +5,8 @@
  * into the new output, and a failed or interrupted run leaves the folder exactly as it was.
  */
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
+import { hostname } from "node:os";
+import { accessSync, chmodSync, chownSync, constants, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, type Stats } from "node:fs";
 import { basename, dirname, join, normalize, resolve, sep } from "node:path";
 import { TerraformStack, type ISynthesisSession } from "cdktf";
 import type { EgressConfig } from "../config/model";
@@ -55,6 +56,10 @@ interface CarryOver {
 
 const MANIFEST = "manifest.json";
 const STACKS = "stacks";
+/** Where the folders of stacks the config no longer has keep the user's files. */
+const RETIRED_STACKS = "retired-stacks";
+/** The files cdktf writes in a stack folder: only these may be replaced or removed there. */
+const GENERATED_STACK_FILES = ["cdk.tf.json", "cdk.tf", "metadata.json"];
 /** Inside a staging folder while it holds generated files only: names the pid of the run writing it. */
 const STAGING_MARKER = ".egresslink-staging";
 
@@ -69,11 +74,26 @@ export async function synthesizeTo(config: EgressConfig, outdir: string, options
   const checkpoint = options.checkpoint ?? (async () => undefined);
   const notify = options.notify ?? (() => undefined);
   const target = resolveTarget(outdir, protectedFolders(options.configFile));
-  sweepLeftovers(target, notify);
   checkWritable(target);
   const parent = dirname(target);
   const firstCreated = mkdirSync(parent, { recursive: true });
   const createdParents = firstCreated ? createdFolders(parent, firstCreated) : [];
+  try {
+    const lock = acquireLock(target);
+    try {
+      sweepLeftovers(target, notify);
+      return await synthesizeAndReplace(config, target, checkpoint, notify);
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  } catch (err) {
+    const left = removeFolders(createdParents);
+    throw left.length ? new StagingLeftError(err, left) : err;
+  }
+}
+
+/** Synthesizes into a staging folder beside `target`, then swaps it in (see `replaceOutput`). */
+async function synthesizeAndReplace(config: EgressConfig, target: string, checkpoint: () => Promise<void>, notify: (line: string) => void): Promise<SynthesisResult> {
   let staging: string | undefined;
   let plan: CarryOver | undefined;
   try {
@@ -86,10 +106,10 @@ export async function synthesizeTo(config: EgressConfig, outdir: string, options
     // Listed again now: files added while synthesizing are carried over too.
     plan = planCarryOver(target);
   } catch (err) {
-    const leftovers = discard(staging, createdParents);
+    const leftovers = discard(staging);
     throw leftovers.length ? new StagingLeftError(err, leftovers) : err;
   }
-  return replaceOutput(staging, target, plan, createdParents);
+  return replaceOutput(staging, target, plan, notify);
 }
 
 /** cdktf's App.synth(), with a checkpoint after each phase and each stack. */
@@ -154,6 +174,8 @@ function resolveTarget(outdir: string, protect: readonly ProtectedFolder[]): str
   // realPathOf resolved every link that leads somewhere.
   if (stats.isSymbolicLink()) refuse(`it is a symlink to ${readlinkSync(path)}, which does not exist. Remove the link or name another output folder with --out`);
   if (!stats.isDirectory()) refuse(`it is ${kindOf(stats)}, not a folder. Move it away or name another output folder with --out`);
+  // The new output takes the folder's place by a rename, which cannot move a mount point.
+  if (stats.dev !== lstatSync(dirname(path)).dev) refuse("it is a mount point (another filesystem). Name a folder inside it with --out, e.g. --out " + join(path, "cdktf.out"));
   if (!readable(path, () => ownedFiles(path))) {
     refuse(`it is a folder that does not hold egresslink output (a cdktf ${MANIFEST} and ${STACKS}/), so replacing it could delete your files. Name a new or empty folder, or an earlier output, with --out`);
   }
@@ -161,27 +183,18 @@ function resolveTarget(outdir: string, protect: readonly ProtectedFolder[]): str
 }
 
 /**
- * Removes staging folders of runs that were killed while synthesizing (their marker's pid is
- * gone). Refuses when another run is writing the same output, or when a killed run may have left
- * the user's files in its staging folder.
+ * Removes staging folders of runs that were killed while synthesizing (they hold generated files
+ * only, and the lock says no run is writing now). Refuses when a killed run may have left the
+ * user's files in its staging folder.
  */
 function sweepLeftovers(target: string, notify: (line: string) => void): void {
   const prefix = `.${basename(target)}.egresslink-`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(target));
-  } catch {
-    return;
-  }
-  for (const name of names) {
+  for (const name of readdirSync(dirname(target))) {
     const match = name.startsWith(prefix) ? /^(staging|previous)-(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length)) : null;
     if (!match) continue;
     const [, kind, pidText] = match;
     const pid = Number(pidText);
     const path = join(dirname(target), name);
-    if (pid !== process.pid && isRunning(pid)) {
-      throw new OutputRefusedError(`will not write the output to ${target}: another egresslink run (pid ${pid}) is writing it, through ${path}. Wait for it to finish, or remove ${path} if there is no such run`);
-    }
     if (kind === "previous") {
       notify(`note: ${path} is left over from an earlier run (pid ${pid}); it should hold only that run's old generated files: remove it`);
     } else if (markerPid(path) === pid) {
@@ -198,6 +211,39 @@ function sweepLeftovers(target: string, notify: (line: string) => void): void {
   }
 }
 
+/**
+ * One run per output folder: an exclusive lock file beside it, naming the run (pid, host, boot).
+ * A lock whose run is gone (same host and boot, no such pid) is taken over; any other is refused.
+ */
+function acquireLock(target: string): string {
+  const lock = join(dirname(target), `.${basename(target)}.egresslink-lock`);
+  const owner = `${process.pid} ${hostname()} ${bootId()}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, `${owner}\n`, { flag: "wx" });
+      return lock;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const [pid, host, boot] = readFileSync(lock, "utf8").trim().split(" ");
+    const stale = host === hostname() && boot === bootId() && !isRunning(Number(pid));
+    if (!stale) {
+      throw new OutputRefusedError(`will not write the output to ${target}: another egresslink run (pid ${pid} on ${host}) is writing it (${lock}). Wait for it to finish, or remove ${lock} if there is no such run`);
+    }
+    rmSync(lock, { force: true });
+  }
+  throw new OutputRefusedError(`will not write the output to ${target}: another egresslink run took ${lock} at the same moment; run again`);
+}
+
+/** This boot of the kernel, so a pid from before a reboot (or another machine) is not taken for a live run. */
+function bootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "unknown";
+  }
+}
+
 /** Checks, before anything is written, every folder the run will create entries in or remove entries from. */
 function checkWritable(target: string): void {
   const folders = new Set([nearestExisting(dirname(target))]);
@@ -209,6 +255,11 @@ function checkWritable(target: string): void {
     }
     // Moving a folder to another parent rewrites its "..": that needs write access to it too.
     for (const rel of plan.carry) if (lstatSync(join(target, rel)).isDirectory()) folders.add(join(target, rel));
+  }
+  // A running terraform holds its local state lock; moving its folder would lose what it writes.
+  for (const folder of plan?.folders ?? []) {
+    const lock = join(target, folder, ".terraform.tfstate.lock.info");
+    if (lstatOrUndefined(lock)) throw new OutputRefusedError(`will not write the output to ${target}: terraform is running in ${join(target, folder)} (${lock} exists). Wait for it to finish, then run again`);
   }
   for (const folder of folders) {
     try {
@@ -280,7 +331,7 @@ function ownedFiles(folder: string): Set<string> | undefined {
     for (const file of [stack.synthesizedStackPath, stack.stackMetadataPath]) {
       // Only stacks/<stack>/<file>: a path elsewhere is not trusted to be ours.
       const parts = typeof file === "string" ? normalize(file).split(sep) : [];
-      if (parts.length === 3 && parts[0] === STACKS && parts.every((p) => p && p !== "." && p !== "..")) owned.add(parts.join(sep));
+      if (parts.length === 3 && parts[0] === STACKS && parts[1] !== "." && parts[1] !== ".." && GENERATED_STACK_FILES.includes(parts[2])) owned.add(parts.join(sep));
     }
   }
   return owned;
@@ -291,27 +342,30 @@ function ownedFiles(folder: string): Set<string> | undefined {
  * staging folder in, then removes the earlier output's generated files. Runs without pausing, so
  * a signal cannot stop it halfway. A failure before the swap puts everything back.
  */
-function replaceOutput(staging: string, target: string, plan: CarryOver | undefined, createdParents: readonly string[]): SynthesisResult {
+function replaceOutput(staging: string, target: string, plan: CarryOver | undefined, notify: (line: string) => void): SynthesisResult {
   const moved: { from: string; to: string }[] = [];
   let previous: string | undefined;
   try {
     // From here on the staging folder may hold the user's files; the next run must not sweep it.
     unlinkSync(join(staging, STAGING_MARKER));
+    const destinationOf = retiredStackMapping(target, staging, plan, notify);
     for (const rel of plan?.carry ?? []) {
       const from = join(target, rel);
-      const to = join(staging, rel);
+      const to = join(staging, destinationOf(rel));
       if (lstatOrUndefined(to)) throw new Error(`cannot carry ${from} over: the new output has a file of that name; move yours away and run again`);
       mkdirSync(dirname(to), { recursive: true });
       renameSync(from, to);
       moved.push({ from, to });
     }
     if (plan) {
-      previous = siblingOf(target, "previous");
-      renameSync(target, previous);
+      keepModes(target, staging, plan);
+      const aside = siblingOf(target, "previous");
+      renameSync(target, aside);
+      previous = aside;
     }
     renameSync(staging, target);
   } catch (err) {
-    throw new ReplaceError(`could not replace ${target}: ${(err as Error).message}. ${putBack(staging, target, previous, moved, createdParents)}`);
+    throw new ReplaceError(`could not replace ${target}: ${(err as Error).message}. ${putBack(staging, target, previous, moved)}`);
   }
   if (!previous || !plan) return { outdir: target };
   try {
@@ -325,8 +379,45 @@ function replaceOutput(staging: string, target: string, plan: CarryOver | undefi
   }
 }
 
+/**
+ * Where each carried entry goes in the new output: where it was, except in the folder of a stack
+ * the config no longer has. `cdktf synth` deletes stack folders its manifest does not list, state
+ * and all, so those files move to `retired-stacks/<stack>/` (same depth, so relative paths hold).
+ */
+function retiredStackMapping(target: string, staging: string, plan: CarryOver | undefined, notify: (line: string) => void): (rel: string) => string {
+  const retired = new Map<string, string>();
+  for (const rel of plan?.carry ?? []) {
+    const [top, stack] = rel.split(sep);
+    if (top !== STACKS || stack === undefined || rel === join(STACKS, stack) || retired.has(stack) || lstatOrUndefined(join(staging, STACKS, stack))) continue;
+    let folder = join(RETIRED_STACKS, stack);
+    for (let n = 2; lstatOrUndefined(join(target, folder)) || [...retired.values()].includes(folder); n++) folder = join(RETIRED_STACKS, `${stack}-${n}`);
+    retired.set(stack, folder);
+    notify(`note: stack ${stack} is no longer in the config; the files of yours in its folder (Terraform state, .terraform/, ...) are kept in ${folder}/ of the output`);
+  }
+  return (rel) => {
+    const [top, stack, ...rest] = rel.split(sep);
+    const folder = top === STACKS && stack !== undefined ? retired.get(stack) : undefined;
+    return folder && rest.length ? join(folder, ...rest) : rel;
+  };
+}
+
+/** The earlier output's folder modes (and owner, where allowed) on the new one: a 0750 output stays 0750. */
+function keepModes(target: string, staging: string, plan: CarryOver): void {
+  for (const rel of [".", ...plan.folders]) {
+    const old = lstatSync(join(target, rel));
+    const path = join(staging, rel);
+    if (!lstatOrUndefined(path)?.isDirectory()) continue;
+    chmodSync(path, old.mode & 0o7777);
+    try {
+      chownSync(path, old.uid, old.gid);
+    } catch {
+      // Only root may give a folder away; the mode alone still keeps others out.
+    }
+  }
+}
+
 /** Undoes a failed commit's moves, newest first; says what state the output is in. */
-function putBack(staging: string, target: string, previous: string | undefined, moved: readonly { from: string; to: string }[], createdParents: readonly string[]): string {
+function putBack(staging: string, target: string, previous: string | undefined, moved: readonly { from: string; to: string }[]): string {
   if (previous) {
     try {
       renameSync(previous, target);
@@ -343,21 +434,25 @@ function putBack(staging: string, target: string, previous: string | undefined, 
     }
   }
   if (stuck.length) return `Some of your files could not be moved back; ${staging} is kept: ${stuck.join("; ")}`;
-  const left = discard(staging, createdParents);
+  const left = discard(staging);
   return left.length ? `${target} is as it was, but ${left.join(", ")} could not be removed` : "Nothing was changed";
 }
 
-/** Removes this run's staging folder (generated files only) and the parent folders it created; returns what could not be removed. */
-function discard(staging: string | undefined, createdParents: readonly string[]): string[] {
-  const left: string[] = [];
-  if (staging) {
-    try {
-      rmSync(staging, { recursive: true, force: true });
-    } catch (err) {
-      left.push(`${staging} (${(err as Error).message})`);
-    }
+/** Removes this run's staging folder (generated files only); returns what could not be removed. */
+function discard(staging: string | undefined): string[] {
+  if (!staging) return [];
+  try {
+    rmSync(staging, { recursive: true, force: true });
+    return [];
+  } catch (err) {
+    return [`${staging} (${(err as Error).message})`];
   }
-  for (const folder of createdParents) {
+}
+
+/** Removes the given empty folders, deepest first; returns those that could not be removed. */
+function removeFolders(folders: readonly string[]): string[] {
+  const left: string[] = [];
+  for (const folder of folders) {
     try {
       rmdirSync(folder);
     } catch (err) {
