@@ -1,5 +1,6 @@
 import { ENDPOINT_POLICY_MAX_CHARS, policyDocumentProblems } from "../modules/endpoints/policy";
-import { editDistance, endpointIdProblem, ENDPOINT_PRESETS, isKnownEndpointId, KNOWN_ENDPOINT_SERVICES, resolveEndpoints, SERVICE_ID } from "../modules/endpoints/services";
+import { editDistance } from "../modules/core/text";
+import { endpointIdProblem, ENDPOINT_PRESETS, isKnownEndpointId, KNOWN_ENDPOINT_SERVICES, resolveEndpoints, SERVICE_ID } from "../modules/endpoints/services";
 
 describe("endpoint ids", () => {
   test.each([

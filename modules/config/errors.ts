@@ -30,19 +30,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "[");
 }
 
-/** Longest value quoted back in a message: a 20 MB string is named, not echoed. */
-const MAX_QUOTED = 80;
-
-/**
- * A value from the user's file as a message shows it: JSON-quoted (so control characters and
- * terminal escapes appear as `\u001b`, never raw) and cut after {@link MAX_QUOTED} characters.
- */
-export function quoted(value: unknown): string {
-  const text = typeof value === "string" ? value : String(value);
-  const cut = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}...` : text;
-  return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-
 /** Longest message line printed; longer ones were built around a value nobody should see in full. */
 const MAX_LINE = 400;
 

@@ -1,3 +1,5 @@
+import { editDistance } from "../core/text";
+
 /**
  * AWS Regions a config may name (commercial, GovCloud, China, European Sovereign Cloud),
  * as listed by AWS in November 2026. Kept in one place so a new Region is a one-line change.
@@ -35,16 +37,4 @@ export function suggestRegion(name: string): string | undefined {
     if (!best || distance < best.distance) best = { region, distance };
   }
   return best && best.distance <= 3 ? best.region : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length];
 }

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { cidrContains, cidrHasIp, cidrsOverlap, parseCidr } from "../network/cidr";
 import { policyDocumentProblems } from "../endpoints/policy";
-import { ENDPOINT_PRESETS, endpointIdProblem, isKnownEndpointId, resolveEndpoints } from "../endpoints/services";
+import { ENDPOINT_PRESETS, endpointIdProblem, isKnownEndpointId, MAX_INTERFACE_ENDPOINTS_PER_VPC, resolveEndpoints } from "../endpoints/services";
 import { domainEntryProblem, domainListProblems, MAX_ALLOWED_DOMAINS } from "../proxy/domains";
 import { carvePrivateSubnets, MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
-import { formatPath, quoted } from "./errors";
+import { quoted } from "../core/text";
+import { formatPath } from "./errors";
 import { AWS_REGIONS, suggestRegion } from "./regions";
 
 /**
@@ -22,8 +23,6 @@ export const LATTICE_NAME = hyphenatedName(3, 40);
 const LATTICE_NAME_MAX = 40;
 const LATTICE_RULE = "3-40 characters of a-z, 0-9 and '-', no leading, trailing or double hyphen (VPC Lattice name rule)";
 
-/** Interface endpoints per VPC (default quota). */
-const MAX_VPC_INTERFACE_ENDPOINTS = 50;
 /** Longer than any endpoint service id; keeps the did-you-mean search cheap. */
 const MAX_ENDPOINT_ID_LENGTH = 100;
 
@@ -224,7 +223,7 @@ const spokeSchema = z
             if (problem) ctx.addIssue({ code: "custom", message: problem.message });
           }),
       )
-      .max(MAX_VPC_INTERFACE_ENDPOINTS, `must list at most ${MAX_VPC_INTERFACE_ENDPOINTS} (the interface endpoints a VPC may have)`)
+      .max(MAX_INTERFACE_ENDPOINTS_PER_VPC, `must list at most ${MAX_INTERFACE_ENDPOINTS_PER_VPC} (the interface endpoints a VPC may have)`)
       .default([])
       .meta({ description: `AWS service endpoints: presets ${Object.keys(ENDPOINT_PRESETS).join(", ")}, or service ids like sqs` }),
     endpointPolicies: z

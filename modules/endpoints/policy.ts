@@ -8,7 +8,7 @@
  * space; a gateway endpoint's Principal must be "*"; no wildcards or numeric operators with global
  * keys holding system-generated identifiers (the page names aws:PrincipalAccount and aws:SourceVpc).
  */
-import { editDistance } from "./services";
+import { editDistance, quoted } from "../core/text";
 
 /** Longest endpoint policy AWS accepts, in characters including white space. */
 export const ENDPOINT_POLICY_MAX_CHARS = 20_480;
@@ -108,7 +108,7 @@ function checkPrincipal(principal: unknown, at: Path, gateway: boolean, add: (pa
     return add(at, `must be "*" for a gateway endpoint (s3, dynamodb): name principals with a Condition on aws:PrincipalArn instead`);
   }
   if (!isMap(principal)) {
-    const example = typeof principal === "string" ? `{"AWS": ${quote(principal)}}` : `{"AWS": "arn:aws:iam::123456789012:role/app"}`;
+    const example = typeof principal === "string" ? `{"AWS": ${quoted(principal)}}` : `{"AWS": "arn:aws:iam::123456789012:role/app"}`;
     return add(at, `must be "*" or a map like ${example}, not ${describe(principal)}`);
   }
   checkKeys(principal, PRINCIPAL_TYPES, at, "a principal type", add);
@@ -123,7 +123,7 @@ function checkCondition(condition: unknown, at: Path, add: (path: Path, message:
     const base = operator.replace(/^(ForAllValues|ForAnyValue):/, "").replace(/(?<!^Null)IfExists$/, "");
     if (!OPERATORS.includes(base)) {
       const meant = closest(base, OPERATORS);
-      add([...at, operator], `is not a condition operator; ${meant ? `did you mean ${quote(operator.replace(base, meant))}?` : `use one like StringEquals, StringLike, ArnLike or Bool`}`);
+      add([...at, operator], `is not a condition operator; ${meant ? `did you mean ${quoted(operator.replace(base, meant))}?` : `use one like StringEquals, StringLike, ArnLike or Bool`}`);
       continue;
     }
     if (!isMap(block)) {
@@ -157,7 +157,7 @@ function checkStrings(value: unknown, at: Path, what: string, add: (path: Path, 
 }
 
 function actionProblem(action: string): string | undefined {
-  return ACTION.test(action) ? undefined : `${quote(action)} is not an action: write "<service>:<action>", like "s3:GetObject" or "sqs:Send*", or "*" for all`;
+  return ACTION.test(action) ? undefined : `${quoted(action)} is not an action: write "<service>:<action>", like "s3:GetObject" or "sqs:Send*", or "*" for all`;
 }
 
 /**
@@ -174,7 +174,7 @@ function checkKeys(map: Json, allowed: readonly string[], at: Path, what: string
     }
     const meant = closest(key, allowed);
     if (meant) given.add(meant);
-    add([...at, key], misplaced?.(key) ?? `is not ${what}; ${meant ? `did you mean ${quote(meant)}?` : `use ${allowed.slice(0, -1).join(", ")} or ${allowed[allowed.length - 1]}`}`);
+    add([...at, key], misplaced?.(key) ?? `is not ${what}; ${meant ? `did you mean ${quoted(meant)}?` : `use ${allowed.slice(0, -1).join(", ")} or ${allowed[allowed.length - 1]}`}`);
   }
   return given;
 }
@@ -198,12 +198,9 @@ function isMap(value: unknown): value is Json {
 
 /** A value as a message names it: short strings quoted, containers by kind. */
 function describe(value: unknown): string {
-  if (typeof value === "string") return quote(value);
+  if (typeof value === "string") return quoted(value);
   if (Array.isArray(value)) return "a list";
   if (isMap(value)) return "a map";
   return String(value);
 }
 
-function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
-}

@@ -4,7 +4,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { policyDocumentProblems } from "./policy";
-import { endpointIdProblem, endpointServiceName, resolveEndpoints, type EndpointSet } from "./services";
+import { endpointIdProblem, endpointServiceName, MAX_INTERFACE_ENDPOINTS_PER_VPC, resolveEndpoints, type EndpointSet } from "./services";
 
 export interface ServiceEndpointsProps {
   /** Prefix of resource names, e.g. `egress-project-a`. */
@@ -124,6 +124,7 @@ function validate(props: ServiceEndpointsProps, endpoints: EndpointSet, routeTab
     const [problem] = policyDocumentProblems(document, type);
     if (problem) throw new Error(`${where}: 'policies.${service}${problem.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}' ${problem.message}`);
   }
-  // 50 interface endpoints per VPC is the AWS default quota.
-  if (endpoints.interface.length > 50) throw new Error(`${where}: ${endpoints.interface.length} interface endpoints exceed the 50-per-VPC quota`);
+  if (endpoints.interface.length > MAX_INTERFACE_ENDPOINTS_PER_VPC) {
+    throw new Error(`${where}: ${endpoints.interface.length} interface endpoints exceed the ${MAX_INTERFACE_ENDPOINTS_PER_VPC}-per-VPC quota`);
+  }
 }

@@ -3,6 +3,10 @@
  * names each endpoint serves (for NO_PROXY), and the service ids AWS lists, so a misspelt id is
  * caught at validation rather than at apply. Pure: no constructs.
  */
+import { editDistance, quoted } from "../core/text";
+
+/** Interface endpoints a VPC may have (the default quota). */
+export const MAX_INTERFACE_ENDPOINTS_PER_VPC = 50;
 
 /** Gateway endpoints: free, attached to route tables. */
 export type GatewayService = "s3" | "dynamodb";
@@ -179,26 +183,26 @@ export function endpointIdProblem(id: string): EndpointIdProblem | undefined {
   const full = /^(?:cn\.)?com\.amazonaws\.(.+)$/.exec(id);
   if (full) return fullNameProblem(id, full[1]);
   if (/\.(amazonaws\.com(\.cn)?|api\.aws|on\.aws)$/.test(id)) {
-    return { message: `${quote(id)} is a host name; write the endpoint service id instead (like "ecr.api" or "logs")` };
+    return { message: `${quoted(id)} is a host name; write the endpoint service id instead (like "ecr.api" or "logs")` };
   }
   const otherName = NOT_REGIONAL.get(id.toLowerCase());
-  if (otherName) return { message: `${quote(id)} cannot be created here: its endpoint service is ${otherName}, and egresslink creates com.amazonaws.<region>.<id> only` };
+  if (otherName) return { message: `${quoted(id)} cannot be created here: its endpoint service is ${otherName}, and egresslink creates com.amazonaws.<region>.<id> only` };
   const meant = nearMiss(id);
-  if (meant) return { message: `${quote(id)} is not an endpoint service id; did you mean ${quote(meant)}?`, suggestion: meant };
+  if (meant) return { message: `${quoted(id)} is not an endpoint service id; did you mean ${quoted(meant)}?`, suggestion: meant };
   const parts = KNOWN_ENDPOINT_SERVICES.filter((known) => known.startsWith(`${id}.`) && !known.includes("fips"));
-  if (parts.length > 0) return { message: `${quote(id)} is not an endpoint service id; its service has several, list the ones you need: ${parts.join(", ")}` };
-  if (!SERVICE_ID.test(id)) return { message: `${quote(id)} is not an endpoint preset or service id (like ecr, ssm, logs, sqs)` };
+  if (parts.length > 0) return { message: `${quoted(id)} is not an endpoint service id; its service has several, list the ones you need: ${parts.join(", ")}` };
+  if (!SERVICE_ID.test(id)) return { message: `${quoted(id)} is not an endpoint preset or service id (like ecr, ssm, logs, sqs)` };
   return undefined;
 }
 
 /** `com.amazonaws.<region>.<id>` written whole: the id is what follows the Region. */
 function fullNameProblem(id: string, rest: string): EndpointIdProblem {
-  if (NOT_REGIONAL.has(rest)) return { message: `${quote(id)} cannot be created here: egresslink creates com.amazonaws.<region>.<id> only` };
+  if (NOT_REGIONAL.has(rest)) return { message: `${quoted(id)} cannot be created here: egresslink creates com.amazonaws.<region>.<id> only` };
   const serviceId = isKnownEndpointId(rest) || !rest.includes(".") ? rest : rest.slice(rest.indexOf(".") + 1);
   const inner = endpointIdProblem(serviceId);
   const suggestion = inner ? inner.suggestion : serviceId;
-  const advice = suggestion ? `write the service id only: ${quote(suggestion)}` : `write only the part after the Region, like "ecr.api"`;
-  return { message: `${quote(id)} is a full endpoint service name; ${advice}`, ...(suggestion && { suggestion }) };
+  const advice = suggestion ? `write the service id only: ${quoted(suggestion)}` : `write only the part after the Region, like "ecr.api"`;
+  return { message: `${quoted(id)} is a full endpoint service name; ${advice}`, ...(suggestion && { suggestion }) };
 }
 
 /**
@@ -270,23 +274,4 @@ function isSwap(a: string, b: string): boolean {
   return a.length === b.length && a !== b && [...a].sort().join("") === [...b].sort().join("");
 }
 
-/**
- * Edits (insert, delete, substitute, swap adjacent letters) turning `a` into `b`: the optimal
- * string alignment form of Damerau-Levenshtein distance, so `Statment`/`Statement` is 1 and
- * `ssm`/`sms` is 1.
- */
-export function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
-}
 
-/** A user's value in a message: JSON-quoted, and cut so a huge value is named, not echoed. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
-}

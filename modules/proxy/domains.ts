@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
+import { INVISIBLE, quoted } from "../core/text";
 
 /**
  * Most entries one allow-list may hold: far more than the few dozen domains a spoke needs, and
@@ -15,10 +16,6 @@ export const MAX_ALLOWED_DOMAINS = 1000;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 /** Longest domain name in text form (no trailing dot); an entry may add a leading dot. */
 const MAX_NAME = 253;
-/** Longest part of an entry a message quotes, so a huge entry is never echoed back. */
-const QUOTE_MAX = 80;
-/** Characters a terminal would not show as themselves (controls, format, separators, odd spaces). */
-const INVISIBLE = /(?! )[\p{C}\p{Z}]/u;
 
 /** Why `entry` is not a usable allow-list entry, or undefined when it is. */
 export function domainEntryProblem(entry: string): string | undefined {
@@ -77,10 +74,10 @@ export function domainListProblems(entries: readonly string[], alsoAllowed: read
     const coverers = coverersOf(entry);
     const inList = earliest(coverers, firstInList, index);
     if (inList !== undefined) {
-      return problems.push({ index, message: entries[inList] === entry ? `${quote(entry)} is listed twice` : `${quote(entry)} is already covered by ${quote(entries[inList])}` });
+      return problems.push({ index, message: entries[inList] === entry ? `${quoted(entry)} is listed twice` : `${quoted(entry)} is already covered by ${quoted(entries[inList])}` });
     }
     const global = earliest(coverers, firstGlobal);
-    if (global !== undefined) problems.push({ index, message: `${quote(entry)} is already allowed for every spoke by ${quote(alsoAllowed[global])} in ${alsoAllowedName}` });
+    if (global !== undefined) problems.push({ index, message: `${quoted(entry)} is already allowed for every spoke by ${quoted(alsoAllowed[global])} in ${alsoAllowedName}` });
     return undefined;
   });
   return problems;
@@ -131,7 +128,7 @@ function diagnose(entry: string): { message: string; suggestion?: string } | und
 function classify(entry: string): Finding | undefined {
   // Most entries are well-formed: skip quoting and the checks below for them (1,000 spokes x 40 entries).
   if (WELL_FORMED.test(entry) && entry.length <= MAX_NAME + 1 && !isIpAddress(entry)) return undefined;
-  const q = quote(entry);
+  const q = quoted(entry);
   const write = (fix: string | undefined) => (fix === undefined ? "" : `; write "${fix}"`);
   const t = entry.trim();
   if (t === "") return `${q} is empty${entry === "" ? "" : " (only whitespace)"}`;
@@ -154,7 +151,7 @@ function classify(entry: string): Finding | undefined {
   if (/[^\x00-\x7f]/.test(t)) return (fix) => `${q} is not ASCII; Squid compares names in punycode (xn--) form${write(fix)}`;
   const labels = bare.split(".").filter((label) => label !== "");
   const bad = labels.find((label) => !LABEL.test(label.toLowerCase()));
-  if (bad !== undefined) return `${q} has an invalid label ${quote(bad)} (1-63 of a-z, 0-9, '-', not starting or ending with '-')`;
+  if (bad !== undefined) return `${q} has an invalid label ${quoted(bad)} (1-63 of a-z, 0-9, '-', not starting or ending with '-')`;
   if (labels.length < 2) return `${q} is a top-level domain; allow a registered domain (e.g. ".example.${labels[0].toLowerCase()}") or a host`;
   // Only cosmetic problems are left, so the repaired entry is valid unless it is an IP address.
   if (t !== entry) return (fix) => `${q} has leading or trailing whitespace${write(fix)}`;
@@ -191,14 +188,3 @@ function repair(entry: string): string {
 /** A valid entry: an optional leading dot, then two or more valid labels. */
 const WELL_FORMED = /^\.?(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
 
-/** `value` in double quotes for a message: escaped like JSON, invisible characters too, cut after QUOTE_MAX characters. */
-function quote(value: string): string {
-  let shown = "";
-  for (const ch of value) {
-    const json = JSON.stringify(ch).slice(1, -1);
-    const escaped = json === ch && INVISIBLE.test(ch) ? ch.split("").map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, "0")}`).join("") : json;
-    if (shown.length + escaped.length > QUOTE_MAX) return `"${shown}..."`;
-    shown += escaped;
-  }
-  return `"${shown}"`;
-}
