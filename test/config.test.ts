@@ -178,7 +178,7 @@ describe("invalid configs", () => {
 });
 
 describe("valid configs", () => {
-  test("the default config is the seeds' scenario: Tokyo hub and four spokes on 10.0.0.0/16", () => {
+  test("the default config is the seeds' scenario: Tokyo hub and four spokes on 10.0.0.0/16, plus one a team deploys itself", () => {
     const config = loadConfigFile(DEFAULT_CONFIG_PATH);
     expect(config.hub).toMatchObject({ region: "ap-northeast-1", cidr: "10.0.0.0/16", zones: { count: 2, names: ["ap-northeast-1a", "ap-northeast-1c"] } });
     expect(config.spokes.map((s) => [s.name, s.port, s.vpc.kind === "new" && s.vpc.cidr])).toEqual([
@@ -186,7 +186,9 @@ describe("valid configs", () => {
       ["project-b", 3129, "10.0.0.0/16"],
       ["project-c", 3130, "10.0.0.0/16"],
       ["project-d", 3131, "10.0.0.0/16"],
+      ["project-e", 3132, false],
     ]);
+    expect(config.spokes[4].vpc.kind).toBe("external");
   });
 
   test("defaults: state region from the hub, key prefix, NAT, proxy and gateway settings", () => {
@@ -206,7 +208,7 @@ describe("valid configs", () => {
 
   test("spokes are ordered by name whatever the file order, and same-account IDs need no sharing", () => {
     const config = parseConfigText(
-      'state: {bucket: my-state}\nhub: {region: eu-west-1, cidr: 10.8.0.0/16, accountId: "111111111111"}\nspokes:\n  zeta: {port: 4000, cidr: 10.0.0.0/16, accountId: "111111111111"}\n  alpha: {port: 4001, cidr: 10.0.0.0/16, accountId: "222222222222"}\n',
+      'state: {bucket: my-state}\nhub: {region: eu-west-1, cidr: 10.8.0.0/16, accountId: "111111111111"}\nspokes:\n  zeta: {port: 4000, cidr: 10.0.0.0/16, accountId: "111111111111"}\n  alpha: {port: 4001, cidr: 10.0.0.0/16, accountId: "222222222222", roleArn: "arn:aws:iam::222222222222:role/deployer"}\n',
       "order.yaml",
     );
     expect(config.spokes.map((s) => [s.name, s.accountId])).toEqual([["alpha", "222222222222"], ["zeta", undefined]]);

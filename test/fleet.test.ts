@@ -6,7 +6,7 @@ import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig, type TerraformJson } from "./helpers";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
-const SPOKES = [["project-a", 3128], ["project-b", 3129], ["project-c", 3130], ["project-d", 3131]] as const;
+const SPOKES = [["project-a", 3128], ["project-b", 3129], ["project-c", 3130], ["project-d", 3131], ["project-e", 3132]] as const;
 
 function singleModeData(): Record<string, any> {
   const data = defaultConfigData();
@@ -76,6 +76,10 @@ describe("proxy fleet, ha mode (default)", () => {
         target_type: "instance",
         health_check: { protocol: "TCP", port: "traffic-port" },
       });
+      // CreateTargetGroup: timeout 2-120 s and at most the interval; set, not left to the protocol's default.
+      const check = resourceAt(hub, "aws_lb_target_group", `ports-3100/tg-${spoke}`).health_check;
+      expect(check.timeout).toBeGreaterThanOrEqual(2);
+      expect(check.timeout).toBeLessThan(check.interval);
       expect(resourceAt(hub, "aws_lb_listener", `ports-3100/listener-${spoke}`)).toMatchObject({
         load_balancer_arn: ref(nlb, "arn"),
         port,
@@ -101,11 +105,11 @@ describe("proxy fleet, ha mode (default)", () => {
     const sg = (suffix: string) => ref(addressAt(hub, "aws_security_group", suffix), "id");
     const [gateway, nlb, proxy] = [sg("hub/gateway-sg"), sg("proxy/nlb-sg"), sg("proxy/sg")];
     const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule")).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port]);
-    expect(ingress).toEqual(expect.arrayContaining([[nlb, gateway, 3128, 3131], [proxy, nlb, 3128, 3131]]));
+    expect(ingress).toEqual(expect.arrayContaining([[nlb, gateway, 3128, 3132], [proxy, nlb, 3128, 3132]]));
     expect(ingress).toHaveLength(2);
     const egress = Object.values(resources(hub, "aws_vpc_security_group_egress_rule"));
     expect(egress.filter((r) => r.referenced_security_group_id).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port])).toEqual(
-      expect.arrayContaining([[gateway, nlb, 3128, 3131], [nlb, proxy, 3128, 3131]]),
+      expect.arrayContaining([[gateway, nlb, 3128, 3132], [nlb, proxy, 3128, 3132]]),
     );
     const web = egress.filter((r) => r.cidr_ipv4 === "0.0.0.0/0").map((r) => [r.security_group_id, r.from_port]);
     expect(web.sort((a, b) => a[1] - b[1])).toEqual([[proxy, 80], [proxy, 443]]);
@@ -223,7 +227,7 @@ describe("proxy fleet, single mode", () => {
   test("the proxy admits the spoke ports from the gateway directly", () => {
     const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule"));
     expect(ingress.map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port])).toEqual([
-      [ref(addressAt(hub, "aws_security_group", "proxy/sg"), "id"), ref(addressAt(hub, "aws_security_group", "hub/gateway-sg"), "id"), 3128, 3131],
+      [ref(addressAt(hub, "aws_security_group", "proxy/sg"), "id"), ref(addressAt(hub, "aws_security_group", "hub/gateway-sg"), "id"), 3128, 3132],
     ]);
   });
 

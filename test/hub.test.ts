@@ -85,6 +85,7 @@ describe("hub stack", () => {
     const data = defaultConfigData();
     data.hub.accountId = "111111111111";
     data.spokes["project-b"].accountId = "222222222222";
+    data.spokes["project-b"].roleArn = "arn:aws:iam::222222222222:role/egresslink-spoke";
     data.spokes["project-c"].accountId = "111111111111";
     const { json: shared, text: sharedText } = synthConfig(configFrom(data));
     expect(Object.keys(resources(shared.hub, "aws_ram_resource_share"))).toHaveLength(1);
@@ -107,9 +108,9 @@ describe("hub stack", () => {
     expect(Object.keys(hub.output ?? {}).sort()).toEqual(contract);
     expect(Object.keys(HUB_OUTPUT_DESCRIPTIONS).sort()).toEqual(contract);
     for (const [name, output] of Object.entries(hub.output ?? {})) expect(output.description).toBe(HUB_OUTPUT_DESCRIPTIONS[name as keyof typeof HUB_OUTPUT_DESCRIPTIONS]);
-    expect(hub.output?.proxy_ports.value).toEqual({ "project-a": 3128, "project-b": 3129, "project-c": 3130, "project-d": 3131 });
+    expect(hub.output?.proxy_ports.value).toEqual({ "project-a": 3128, "project-b": 3129, "project-c": 3130, "project-d": 3131, "project-e": 3132 });
     expect(hub.output?.resource_configuration_arns.value).toEqual(
-      Object.fromEntries(["project-a", "project-b", "project-c", "project-d"].map((s) => [s, ref(addressAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${s}`), "arn")])),
+      Object.fromEntries(["project-a", "project-b", "project-c", "project-d", "project-e"].map((s) => [s, ref(addressAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${s}`), "arn")])),
     );
   });
 

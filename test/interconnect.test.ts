@@ -298,6 +298,18 @@ describe("examples/interconnect.yaml synthesized", () => {
     expect(ingress.some((r) => r.cidr_ipv4 === "0.0.0.0/0")).toBe(false);
   });
 
+  test("a new site's router EIP waits for the site's internet gateway (EC2 refuses to associate an EIP in a VPC without one)", () => {
+    const newSites = Object.entries(sites).filter(([, site]) => site.vpc.kind === "new");
+    expect(newSites.length).toBeGreaterThan(0);
+    for (const [name] of newSites) {
+      const igw = addressAt(tf, "aws_internet_gateway", `site-${name}/network/igw`);
+      expect(resourceAt(tf, "aws_eip", `site-${name}/router-eip`).depends_on).toEqual([igw]);
+    }
+    for (const [name] of Object.entries(sites).filter(([, site]) => site.vpc.kind === "existing")) {
+      expect(resourceAt(tf, "aws_eip", `site-${name}/router-eip`).depends_on).toBeUndefined();
+    }
+  });
+
   test("routers: Linux as an Auto Scaling group of one, VyOS on its ENI with automatic recovery; SSM-free keys", () => {
     expect(resourceAt(tf, "aws_autoscaling_group", "site-singapore/router-asg")).toMatchObject({ min_size: 1, max_size: 1 });
     const lt = resourceAt(tf, "aws_launch_template", "site-singapore/router-template");
@@ -307,7 +319,7 @@ describe("examples/interconnect.yaml synthesized", () => {
     const vyos = resourceAt(tf, "aws_instance", "site-virginia/router");
     expect(vyos).toMatchObject({
       ami: "ami-0123456789abcdef0",
-      network_interface: [{ network_interface_id: ref(addressAt(tf, "aws_network_interface", "site-virginia/router-eni"), "id"), device_index: 0 }],
+      primary_network_interface: { network_interface_id: ref(addressAt(tf, "aws_network_interface", "site-virginia/router-eni"), "id") },
       maintenance_options: { auto_recovery: "default" },
       metadata_options: { http_tokens: "required" },
     });

@@ -75,12 +75,12 @@ describe("spoke stack: DNS name and published settings", () => {
 
   test("SSM parameters hold the proxy URL (port from the hub) and the computed NO_PROXY", () => {
     expect(resourceAt(tf, "aws_ssm_parameter", "spoke/proxy-url")).toMatchObject({
-      name: "/egresslink/project-a/proxy-url",
+      name: "/egresslink/egress/spokes/project-a/proxy-url",
       type: "String",
       value: `http://proxy.egress.internal:\${${remote()}.outputs.proxy_ports["project-a"]}`,
     });
     const expected = noProxyEntries({ region: "ap-northeast-1", vpcCidr: "10.0.0.0/16", endpoints: resolveEndpoints(["ecr", "logs", "ssm"]) }).join(",");
-    expect(resourceAt(tf, "aws_ssm_parameter", "spoke/no-proxy")).toMatchObject({ name: "/egresslink/project-a/no-proxy", value: expected });
+    expect(resourceAt(tf, "aws_ssm_parameter", "spoke/no-proxy")).toMatchObject({ name: "/egresslink/egress/spokes/project-a/no-proxy", value: expected });
     expect(expected).toContain("logs.ap-northeast-1.amazonaws.com");
   });
 
@@ -88,8 +88,8 @@ describe("spoke stack: DNS name and published settings", () => {
     const doc = resourceAt(tf, "aws_ssm_document", "spoke/apply-settings");
     expect(doc).toMatchObject({ name: "egress-project-a-proxy-settings", document_type: "Command", document_format: "JSON" });
     const content = JSON.parse(doc.content);
-    expect(content.parameters.proxyUrl.default).toBe("{{ssm:/egresslink/project-a/proxy-url}}");
-    expect(content.parameters.noProxy.default).toBe("{{ssm:/egresslink/project-a/no-proxy}}");
+    expect(content.parameters.proxyUrl.default).toBe("{{ssm:/egresslink/egress/spokes/project-a/proxy-url}}");
+    expect(content.parameters.noProxy.default).toBe("{{ssm:/egresslink/egress/spokes/project-a/no-proxy}}");
     expect(content.mainSteps[0].inputs.runCommand.join("\n")).toBe(renderApplyScript().trimEnd());
     expect(doc.content).not.toContain("${");
     expect(resources(tf, "aws_ssm_association")).toEqual({});
@@ -98,6 +98,7 @@ describe("spoke stack: DNS name and published settings", () => {
   test("applyProxySettings: tagged adds a State Manager association on the egresslink:proxy tag", () => {
     const data = defaultConfigData();
     data.spokes["project-b"].applyProxySettings = "tagged";
+    data.spokes["project-b"].endpoints = ["ssm"];
     const tagged = synthConfig(configFrom(data)).json["spoke-project-b"];
     expect(Object.values(resources(tagged, "aws_ssm_association"))).toEqual([
       expect.objectContaining({

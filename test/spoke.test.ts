@@ -102,6 +102,14 @@ describe("EgressSpoke used on its own", () => {
     expect(() => new EgressSpoke(stack, "x", { spokeName: "Team_X", hubState, region: "eu-west-1", vpc: { kind: "existing", vpcId: "vpc-1", subnetIds: ["a", "b"] } })).toThrow(/'spokeName'/);
   });
 
+  test("rejects applyProxySettings: tagged on a new VPC without the SSM endpoints (no NAT: the agent cannot reach SSM)", () => {
+    const vpc = { kind: "new" as const, cidr: "10.0.0.0/16", zones: { count: 2 }, subnets: ["10.0.0.0/24", "10.0.1.0/24"] };
+    const build = (endpoints: string[]) => () =>
+      new EgressSpoke(new TerraformStack(Testing.app(), "s"), "x", { spokeName: "team-x", hubState, region: "eu-west-1", vpc, applyProxySettings: "tagged", endpoints });
+    expect(build([])).toThrow(/'applyProxySettings'.*ssm/);
+    expect(build(["ssm"])).not.toThrow();
+  });
+
   test("rejects an empty hub state location", () => {
     const stack = new TerraformStack(Testing.app(), "s");
     expect(() => new EgressSpoke(stack, "x", { spokeName: "team-x", hubState: { ...hubState, bucket: "" }, region: "eu-west-1", vpc: { kind: "existing", vpcId: "vpc-1", subnetIds: ["a", "b"] } })).toThrow(

@@ -37,7 +37,7 @@ describe("Terraform addresses are keyed by spoke name, not position", () => {
 
   test("adding a spoke (sorting first) only adds addresses owned by it", () => {
     const data = defaultConfigData();
-    data.spokes = { "aaa-first": { port: 3132, cidr: "10.0.0.0/16" }, ...data.spokes };
+    data.spokes = { "aaa-first": { port: 3140, cidr: "10.0.0.0/16" }, ...data.spokes };
     const after = addresses(synthData(data));
     const added = [...after].filter((a) => !baseAddresses.has(a));
     const removed = [...baseAddresses].filter((a) => !after.has(a));
@@ -71,7 +71,7 @@ describe("Terraform addresses are keyed by spoke name, not position", () => {
   test("reordering spokes in the file changes nothing at all", () => {
     const data = defaultConfigData();
     data.spokes = Object.fromEntries(Object.entries(data.spokes).reverse());
-    expect(Object.keys(data.spokes)[0]).toBe("project-d");
+    expect(Object.keys(data.spokes)[0]).toBe("project-e");
     expect(synthData(data)).toEqual(base);
   });
 

@@ -5,7 +5,8 @@
  *   npx tsx examples/consumer-app/main.ts            # synthesizes into examples/consumer-app/cdktf.out
  *
  * The platform lists the spoke in its config with `external: true` (the hub exposes its port,
- * no spoke stack is made there); here it is project-d of the default example.
+ * no spoke stack is made there); here it is project-e of the default example (egress.config.yaml),
+ * whose deployment `name` is "egress": every account-wide name below is unique in that account.
  */
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { App, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
@@ -15,28 +16,31 @@ import { EgressSpoke, ServiceEndpoints, type HubStateLocation } from "../../modu
 
 /** Where the platform team's hub keeps its state: the default example's bucket and key. */
 export const HUB_STATE: HubStateLocation = { bucket: "egresslink-tfstate-example", key: "egresslink/hub.tfstate", region: "ap-northeast-1" };
+/** The hub deployment's `name` and this team's spoke name in the platform's config. */
+export const DEPLOYMENT_NAME = "egress";
+export const SPOKE_NAME = "project-e";
 
-/** Team D's network stack: its existing VPC joins the hub, and gets the AWS endpoints it uses. */
+/** Team E's network stack: its existing VPC joins the hub, and gets the AWS endpoints it uses. */
 export class TeamNetworkStack extends TerraformStack {
   readonly spoke: EgressSpoke;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    new AwsProvider(this, "aws", { region: HUB_STATE.region, defaultTags: [{ tags: { Team: "project-d" } }] });
+    new AwsProvider(this, "aws", { region: HUB_STATE.region, defaultTags: [{ tags: { Team: SPOKE_NAME } }] });
     // The team's own state, beside the hub's but under its own key.
-    const backend = new S3Backend(this, { bucket: HUB_STATE.bucket, key: "teams/project-d/network.tfstate", region: HUB_STATE.region, encrypt: true });
+    const backend = new S3Backend(this, { bucket: HUB_STATE.bucket, key: `teams/${SPOKE_NAME}/network.tfstate`, region: HUB_STATE.region, encrypt: true });
     backend.addOverride("use_lockfile", true);
 
     const vpc = {
       kind: "existing" as const,
-      vpcId: "vpc-0d0d0d0d0d0d0d0d0",
-      subnetIds: ["subnet-0d0d0d0d0d0d0d0d1", "subnet-0d0d0d0d0d0d0d0d2"],
-      routeTableIds: ["rtb-0d0d0d0d0d0d0d0d1"],
+      vpcId: "vpc-0e0e0e0e0e0e0e0e0",
+      subnetIds: ["subnet-0e0e0e0e0e0e0e0e1", "subnet-0e0e0e0e0e0e0e0e2"],
+      routeTableIds: ["rtb-0e0e0e0e0e0e0e0e1"],
     };
-    this.spoke = new EgressSpoke(this, "egress", { spokeName: "project-d", hubState: HUB_STATE, region: HUB_STATE.region, vpc });
+    this.spoke = new EgressSpoke(this, "egress", { spokeName: SPOKE_NAME, namePrefix: DEPLOYMENT_NAME, hubState: HUB_STATE, region: HUB_STATE.region, vpc });
     // ServiceEndpoints on its own: the team picks its AWS services.
     new ServiceEndpoints(this, "aws-endpoints", {
-      name: "project-d",
+      name: `${DEPLOYMENT_NAME}-${SPOKE_NAME}`,
       region: HUB_STATE.region,
       vpcId: this.spoke.vpcId,
       vpcCidr: this.spoke.vpcCidr,
@@ -52,10 +56,10 @@ export class TeamNetworkStack extends TerraformStack {
 /** The app, writing to `outdir`. */
 export function buildConsumerApp(outdir = join(__dirname, "cdktf.out")): { app: App; stack: TeamNetworkStack } {
   const app = new App({ outdir, stackTraces: false });
-  return { app, stack: new TeamNetworkStack(app, "project-d-network") };
+  return { app, stack: new TeamNetworkStack(app, `${SPOKE_NAME}-network`) };
 }
 
 if (require.main === module) {
   buildConsumerApp().app.synth();
-  console.log(`synthesized project-d-network into ${join(__dirname, "cdktf.out")}`);
+  console.log(`synthesized ${SPOKE_NAME}-network into ${join(__dirname, "cdktf.out")}`);
 }

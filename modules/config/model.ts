@@ -161,7 +161,11 @@ export interface SpokeConfig {
   readonly proxyDnsName: string;
   /** Apply proxy settings to instances tagged `egresslink:proxy=<name>` through State Manager. @default "none" */
   readonly applyProxySettings: "none" | "tagged";
-  /** Role the spoke stack's provider assumes. @default - the caller's credentials */
+  /**
+   * Role the spoke stack's provider assumes. A spoke in another account without `state.roleArn`
+   * reaches the state with it too, granted its own key by the state bucket's policy.
+   * @default - the caller's credentials
+   */
   readonly roleArn?: string;
   /** RAM principal (organization or OU ARN) to share with instead of the account. @default - accountId */
   readonly sharePrincipal?: string;

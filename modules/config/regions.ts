@@ -38,3 +38,19 @@ export function suggestRegion(name: string): string | undefined {
   }
   return best && best.distance <= 3 ? best.region : undefined;
 }
+
+/** AWS partitions of the Regions in {@link AWS_REGIONS}: the second field of every ARN. */
+export const AWS_PARTITIONS = ["aws", "aws-cn", "aws-us-gov", "aws-eusc"] as const;
+export type AwsPartition = (typeof AWS_PARTITIONS)[number];
+
+/**
+ * The partition of a Region: ARNs used there must name it (IAM rejects a role or principal of
+ * another partition). China Regions are `cn-*`, GovCloud `us-gov-*`, the European Sovereign
+ * Cloud `eusc-*`; every other Region in {@link AWS_REGIONS} is in `aws`.
+ */
+export function regionPartition(region: string): AwsPartition {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("eusc-")) return "aws-eusc";
+  return "aws";
+}

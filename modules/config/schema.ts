@@ -6,7 +6,9 @@ import { domainEntryProblem, domainListProblems, MAX_ALLOWED_DOMAINS } from "../
 import { carvePrivateSubnets, MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
 import { quoted } from "../core/text";
 import { formatPath } from "./errors";
-import { AWS_REGIONS, suggestRegion } from "./regions";
+import { IAM_NAME_MAX, routerRoleName } from "../interconnect/names";
+import { applyProxySettingsProblem } from "../spoke/settings-rules";
+import { AWS_PARTITIONS, AWS_REGIONS, regionPartition, suggestRegion } from "./regions";
 
 /**
  * The config file's schema: shapes, formats, defaults and every rule that can be checked
@@ -84,10 +86,13 @@ const allowedDomains = (description: string) =>
 /** Retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
+/** The partition field of an ARN, for the formats below (each Region's partition is checked beside the schema). */
+const ARN_PARTITION = `(${AWS_PARTITIONS.join("|")})`;
+
 /** ARNs of IAM roles, in any partition. */
 const roleArn = z
   .string()
-  .regex(/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "is not an IAM role ARN like arn:aws:iam::123456789012:role/egress-deployer");
+  .regex(new RegExp(`^arn:${ARN_PARTITION}:iam::\\d{12}:role\\/[\\w+=,.@\\/-]{1,512}$`), "is not an IAM role ARN like arn:aws:iam::123456789012:role/egress-deployer");
 
 /**
  * The proxy's private DNS name. Its parent becomes a private hosted zone in the spoke VPC, so it
@@ -108,6 +113,35 @@ const s3BucketName = z
   .refine((b) => !/^\d+\.\d+\.\d+\.\d+$/.test(b), "must not look like an IP address")
   .refine((b) => !b.startsWith("xn--") && !b.endsWith("-s3alias") && !b.endsWith("--ol-s3"), "uses a prefix or suffix S3 reserves");
 
+/**
+ * Longest deployment name: it keeps the names built from it within AWS's limits, e.g. the proxy
+ * NLBs' `<name>-proxy-<port block>` (a block is at most 5 digits) within Elastic Load Balancing's
+ * 32 characters and the proxy role's `<name>-proxy-<region>` within IAM's 64.
+ */
+const DEPLOYMENT_NAME_MAX = 20;
+
+/** Prefixes AWS reserves in SSM document names (case-insensitive). */
+const SSM_DOCUMENT_RESERVED_PREFIX = /^(aws|amazon|amzn)/i;
+
+/** Elastic Load Balancing names may not start with this (it marks internal load balancers' DNS names). */
+const ELB_RESERVED_PREFIX = /^internal-/i;
+
+const deploymentName = z
+  .string()
+  .regex(hyphenatedName(3, DEPLOYMENT_NAME_MAX), `must be 3-${DEPLOYMENT_NAME_MAX} characters of a-z, 0-9 and '-', no leading, trailing or double hyphen`)
+  .superRefine((name, ctx) => {
+    const reserved = SSM_DOCUMENT_RESERVED_PREFIX.exec(name);
+    if (reserved) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${quoted(name)} starts with ${quoted(reserved[1])}: SSM document names may not start with aws, amazon or amzn, and each spoke's proxy-settings document is named <name>-<spoke>-proxy-settings`,
+      });
+    }
+    if (ELB_RESERVED_PREFIX.test(name)) {
+      ctx.addIssue({ code: "custom", message: `${quoted(name)} starts with "internal-": load balancer names may not (Elastic Load Balancing rule), and the proxy's NLBs are named <name>-proxy-<port block>` });
+    }
+  });
+
 const stateSchema = z
   .strictObject({
     bucket: s3BucketName.meta({ description: "S3 bucket holding every stack's Terraform state" }),
@@ -117,7 +151,10 @@ const stateSchema = z
       .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, "must be S3 key segments separated by '/', without leading or trailing '/'")
       .default("egresslink")
       .meta({ description: "State keys are <keyPrefix>/<stack>.tfstate" }),
-    create: z.boolean().default(true).meta({ description: "Create the bucket in the egress-state stack; false when the bucket already exists" }),
+    create: z
+      .boolean()
+      .default(true)
+      .meta({ description: "Create the bucket in the egress-state stack; false when the bucket already exists (spokes in other accounts then need state.roleArn)" }),
     roleArn: roleArn.optional().meta({ description: "Role to assume for state and the hub's remote state (state in another account)" }),
   })
   .meta({ description: "Where Terraform state lives" });
@@ -236,10 +273,18 @@ const spokeSchema = z
       .enum(["none", "tagged"])
       .default("none")
       .meta({ description: "tagged: a State Manager association applies the proxy settings to instances tagged egresslink:proxy=<spoke>" }),
-    roleArn: roleArn.optional().meta({ description: "Role the spoke stack's AWS provider assumes (a spoke in another account)" }),
+    roleArn: roleArn
+      .optional()
+      .meta({
+        description:
+          "Role the spoke stack's AWS provider assumes (a spoke in another account). Without state.roleArn such a spoke also reaches the state with it: the egress-state stack's bucket policy grants it the spoke's own state key",
+      }),
     sharePrincipal: z
       .string()
-      .regex(/^arn:aws(-cn|-us-gov)?:organizations::\d{12}:(organization\/o-[a-z0-9]{10,32}|ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})$/, "is not an AWS Organizations organization or OU ARN")
+      .regex(
+        new RegExp(`^arn:${ARN_PARTITION}:organizations::\\d{12}:(organization\\/o-[a-z0-9]{10,32}|ou\\/o-[a-z0-9]{10,32}\\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32})$`),
+        "is not an AWS Organizations organization or OU ARN",
+      )
       .optional()
       .meta({ description: "Share with this organization or OU instead of the account (needs hub.ramWithinOrganization)" }),
     external: z
@@ -267,6 +312,12 @@ const spokeSchema = z
     for (const key of ["subnetIds", "routeTableIds"] as const) {
       if (spoke[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "only applies with vpcId (a new VPC's route tables are its own)" });
     }
+    const settingsProblem = applyProxySettingsProblem({
+      vpcKind: "new",
+      applyProxySettings: spoke.applyProxySettings,
+      endpoints: spoke.endpoints.filter((e) => endpointIdProblem(e) === undefined),
+    });
+    if (settingsProblem) ctx.addIssue({ code: "custom", path: ["applyProxySettings"], message: settingsProblem });
     if (spoke.cidr === undefined) {
       ctx.addIssue({ code: "custom", path: [], message: "needs either cidr (a new VPC) or vpcId + subnetIds (an existing VPC)" });
       return;
@@ -328,11 +379,7 @@ const interconnectSchema = z
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: "Path of this JSON Schema, for editors" }),
-    name: z
-      .string()
-      .regex(hyphenatedName(3, 20), "must be 3-20 characters of a-z, 0-9 and '-', no leading, trailing or double hyphen")
-      .default("egress")
-      .meta({ description: "Prefix of AWS resource names" }),
+    name: deploymentName.default("egress").meta({ description: "Prefix of AWS resource names" }),
     tags: z.record(z.string(), z.string()).default({}).meta({ description: "Tags on every resource (provider default_tags)" }),
     proxyDnsName: proxyDnsName.default("proxy.egress.internal"),
     state: stateSchema,
@@ -356,13 +403,22 @@ type Ctx = z.RefinementCtx;
  * Rules spanning sections of the config. Zod skips object-level rules once any nested field
  * fails, so these run on the raw input, beside the schema, and guard every value they read.
  */
-export function crossFieldIssues(input: unknown): { path: Path; message: string }[] {
-  const issues: { path: Path; message: string }[] = [];
+export function crossFieldIssues(input: unknown): Issue[] {
   const root = asRecord(input);
-  const spokes = asRecord(root?.spokes);
-  if (!root || !spokes) return issues;
+  if (!root) return [];
   const name = typeof root.name === "string" ? root.name : "egress";
+  return [...spokeIssues(root, name), ...routerNameIssues(root, name), ...arnPartitionIssues(root)];
+}
+
+type Issue = { path: Path; message: string };
+
+/** Rules between spokes, and between a spoke and the hub or the state. */
+function spokeIssues(root: Record<string, unknown>, name: string): Issue[] {
+  const issues: Issue[] = [];
+  const spokes = asRecord(root.spokes);
+  if (!spokes) return issues;
   const hub = asRecord(root.hub);
+  const state = asRecord(root.state);
   const portOwners = new Map<number, string>();
   let hubAccountReported = false;
   for (const [spokeName, raw] of Object.entries(spokes)) {
@@ -384,6 +440,8 @@ export function crossFieldIssues(input: unknown): { path: Path; message: string 
       hubAccountReported = true;
       issues.push({ path: ["hub", "accountId"], message: `is required when a spoke names an accountId (spokes.${spokeName}.accountId), to tell same-account spokes from shared ones` });
     }
+    const stateAccess = stateAccessIssue(spokeName, spoke, hub, state);
+    if (stateAccess) issues.push(stateAccess);
     if (typeof spoke.sharePrincipal === "string") {
       if (hub?.ramWithinOrganization !== true) issues.push({ path: ["spokes", spokeName, "sharePrincipal"], message: "needs hub.ramWithinOrganization: true (organization and OU shares work only inside the organization)" });
       if (typeof spoke.accountId !== "string") issues.push({ path: ["spokes", spokeName, "sharePrincipal"], message: "needs the spoke's accountId" });
@@ -406,6 +464,97 @@ export function crossFieldIssues(input: unknown): { path: Path; message: string 
         }
       });
     }
+  }
+  return issues;
+}
+
+/**
+ * A spoke in another account than the hub's keeps its state in the hub account's bucket and reads
+ * the hub's state there: its stack needs a role that reaches the bucket. That is `state.roleArn`,
+ * or the spoke's own `roleArn`, which the state bucket's policy then grants its own state key (so
+ * only when egresslink creates the bucket). An external spoke's app chooses its own backend.
+ */
+function stateAccessIssue(spokeName: string, spoke: Record<string, unknown>, hub: Record<string, unknown> | undefined, state: Record<string, unknown> | undefined): Issue | undefined {
+  const account = spoke.accountId;
+  if (spoke.external === true || typeof account !== "string" || typeof hub?.accountId !== "string" || account === hub.accountId) return undefined;
+  if (typeof state?.roleArn === "string") return undefined;
+  const bucket = typeof state?.bucket === "string" ? ` ${quoted(state.bucket)}` : "";
+  if (typeof spoke.roleArn !== "string") {
+    return {
+      path: ["spokes", spokeName, "accountId"],
+      message:
+        `is ${account}, not the hub's account ${hub.accountId}: this spoke's stack keeps its state in the state bucket${bucket} and reads the hub's state there, which account ${account} cannot reach. ` +
+        `Set state.roleArn (a role that can reach the bucket), or give the spoke a roleArn in account ${account}: its stack then reaches the state with that role, which the bucket's policy grants this spoke's own state key`,
+    };
+  }
+  if (state?.create === false) {
+    return {
+      path: ["spokes", spokeName, "roleArn"],
+      message:
+        `cannot reach the state: the spoke is in account ${account}, not the hub's ${hub.accountId}, and with state.create: false egresslink does not manage the state bucket${bucket}'s policy, so it cannot grant this role the spoke's state key. ` +
+        `Set state.roleArn to a role that can reach the bucket (grant it access in the bucket's policy yourself)`,
+    };
+  }
+  return undefined;
+}
+
+/** Linux routers' IAM role and instance profile names, built from the deployment, site and Region names, must fit IAM's limit. */
+function routerNameIssues(root: Record<string, unknown>, name: string): Issue[] {
+  const sites = asRecord(asRecord(root.interconnect)?.sites) ?? {};
+  return Object.entries(sites).flatMap(([siteName, raw]): Issue[] => {
+    const site = asRecord(raw);
+    if (!site || typeof site.region !== "string" || (site.router !== undefined && site.router !== "linux")) return [];
+    const roleName = routerRoleName(name, siteName, site.region);
+    if (roleName.length <= IAM_NAME_MAX) return [];
+    return [
+      {
+        path: ["interconnect", "sites", siteName],
+        message: `the router's IAM role and instance profile name ${quoted(roleName)} would be ${roleName.length} characters; IAM allows ${IAM_NAME_MAX} (shorten the site name or the top-level name)`,
+      },
+    ];
+  });
+}
+
+/** An ARN's partition: the field after `arn:` when it names one (not a wildcard or a policy variable). */
+const ARN_WITH_PARTITION = /^arn:(aws(?:-[a-z]+)*):/;
+
+/**
+ * ARNs anywhere in the config (roles, organization principals, endpoint policies) whose partition
+ * is not the one of the Region they are used in: AWS rejects them (a role in `aws-cn` cannot be
+ * assumed from a Tokyo bucket's backend). State settings are used in the state bucket's Region,
+ * hub and spoke settings in the hub's, a site's in its own.
+ */
+function arnPartitionIssues(root: Record<string, unknown>): Issue[] {
+  const knownRegion = (value: unknown) => (typeof value === "string" && AWS_REGIONS.includes(value) ? value : undefined);
+  const hubRegion = knownRegion(asRecord(root.hub)?.region);
+  const stateRegion = asRecord(root.state)?.region;
+  const sections: { path: Path; region: string | undefined; where: string }[] = [
+    { path: ["state"], region: stateRegion === undefined ? hubRegion : knownRegion(stateRegion), where: "the state bucket's Region" },
+    { path: ["hub"], region: hubRegion, where: "the hub's Region" },
+    { path: ["spokes"], region: hubRegion, where: "the hub's Region, where spokes live" },
+    ...Object.entries(asRecord(asRecord(root.interconnect)?.sites) ?? {}).map(([site, raw]) => ({
+      path: ["interconnect", "sites", site],
+      region: knownRegion(asRecord(raw)?.region),
+      where: "the site's Region",
+    })),
+  ];
+  const issues: Issue[] = [];
+  for (const { path, region, where } of sections) {
+    if (!region) continue;
+    const expected = regionPartition(region);
+    const visit = (value: unknown, at: Path): void => {
+      if (typeof value === "string") {
+        const partition = ARN_WITH_PARTITION.exec(value)?.[1];
+        if (partition && partition !== expected) {
+          issues.push({
+            path: at,
+            message: `${quoted(value)} is an ARN in partition ${partition}, but it is used in ${region} (${where}), whose partition is ${expected}: AWS accepts only ARNs of the Region's own partition (write arn:${expected}:...)`,
+          });
+        }
+      } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...at, i]));
+      else if (asRecord(value)) for (const [key, item] of Object.entries(value as Record<string, unknown>)) visit(item, [...at, key]);
+    };
+    visit(path.reduce<unknown>((node, key) => asRecord(node)?.[key], root), path);
   }
   return issues;
 }

@@ -4,6 +4,9 @@ import { join, relative } from "node:path";
 import type { Construct } from "constructs";
 import { useS3Backend, type StateLocation } from "../state/backend";
 
+/** Terraform versions our stacks accept: the S3 backend's `use_lockfile` is GA from 1.11. */
+export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
+
 /** Tag every egresslink resource carries, naming the stack that manages it. */
 export const STACK_TAG = "egresslink:stack";
 
@@ -29,6 +32,7 @@ export class EgressStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: EgressStackProps) {
     super(scope, id);
     this.props = props;
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
     this.provider = new AwsProvider(this, "aws", this.providerConfig(props.region));
     if (props.state === "local") {
       // Terraform runs in <outdir>/stacks/<id>, which every synth replaces: keep the state file

@@ -12,6 +12,11 @@ export interface HubStateLocation {
   readonly region: string;
   /** Role to assume to read it (state in another account). @default - the caller's credentials */
   readonly roleArn?: string;
+  /**
+   * Workspace key prefix Terraform lists before it reads the state (it does on every read). A role
+   * that may list only its own stack's prefix reads with that one. @default - Terraform's "env:"
+   */
+  readonly workspaceKeyPrefix?: string;
 }
 
 /** Reads the hub contract (see `HubOutputs`) from the hub's S3 state at plan time. */
@@ -28,6 +33,7 @@ export class HubRemoteState extends Construct {
       key: location.key,
       region: location.region,
       assumeRole: location.roleArn ? { roleArn: location.roleArn } : undefined,
+      workspaceKeyPrefix: location.workspaceKeyPrefix,
     });
   }
 

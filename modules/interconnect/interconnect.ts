@@ -22,6 +22,7 @@ import { EgressVpc } from "../network/egress-vpc";
 import { amazonLinux2023Image, hardenedLaunchSettings, managedInstanceRole, selfHealingGroup } from "../core/instance";
 import { IPSEC, routerParams, type RouterParams } from "./router-config";
 import { renderLinuxRouterUserData, ROUTER_ENI_TAG } from "./router-linux";
+import { routerRoleName } from "./names";
 import { renderVyosUserData } from "./router-vyos";
 
 
@@ -147,7 +148,14 @@ class InterconnectSite extends Construct {
       description: `egresslink ${site.name} router: keeps its address and EIP across replacements`,
       tags: { Name: `${name}-router`, [ROUTER_ENI_TAG]: `${name}-router` },
     });
-    const eip = new Eip(this, "router-eip", { provider, domain: "vpc", networkInterface: this.routerInterface.id, tags: { Name: `${name}-router` } });
+    // EC2 refuses to associate an EIP in a VPC without an internet gateway: a new site's must exist first.
+    const eip = new Eip(this, "router-eip", {
+      provider,
+      domain: "vpc",
+      networkInterface: this.routerInterface.id,
+      tags: { Name: `${name}-router` },
+      dependsOn: network.internetGateway ? [network.internetGateway] : undefined,
+    });
     this.publicIp = eip.publicIp;
 
     // The Transit Gateway side. Changing the EIP would replace the customer gateway and the VPN.
@@ -203,7 +211,7 @@ class InterconnectSite extends Construct {
       ],
     });
     if (site.router === "vyos") this.vyosRouter(name, site, provider, params);
-    else this.linuxRouter(name, site, provider, params, network, sg);
+    else this.linuxRouter(name, routerRoleName(props.name, site.name, site.region), site, provider, params, network, sg);
 
     // Every other site's advertised prefix goes to this site's router; keyed by site, not by prefix.
     for (const routeTable of network.routeTables) {
@@ -227,6 +235,8 @@ class InterconnectSite extends Construct {
         vpcCidr: vpc.cidrBlock,
         routerSubnetId: site.vpc.routerSubnetId,
         routeTables: site.vpc.routeTableIds.map((id) => ({ key: id, id })),
+        // An existing site VPC routes to the internet already: nothing here to wait for.
+        internetGateway: undefined,
       };
     }
     // One AZ (the router's ENI lives in one): workloads in the first half, the router in the second.
@@ -245,6 +255,7 @@ class InterconnectSite extends Construct {
       vpcId: vpc.vpc.id,
       vpcCidr: cidr,
       routerSubnetId: vpc.publicSubnetIds[0],
+      internetGateway: vpc.internetGateway,
       routeTables: [
         { key: "private", id: vpc.privateRouteTableIds[0] },
         { key: "public", id: vpc.publicRouteTableId as string },
@@ -273,12 +284,12 @@ class InterconnectSite extends Construct {
   }
 
   /** Linux: an Auto Scaling group of one that attaches the persistent ENI at boot (IAM: that ENI only). */
-  private linuxRouter(name: string, site: InterconnectSiteConfig, provider: AwsProvider, params: RouterParams, network: { vpcCidr: string; routerSubnetId: string }, sg: SecurityGroup): void {
+  private linuxRouter(name: string, roleName: string, site: InterconnectSiteConfig, provider: AwsProvider, params: RouterParams, network: { vpcCidr: string; routerSubnetId: string }, sg: SecurityGroup): void {
     const groupName = `${name}-router`;
     const { profile } = managedInstanceRole(this, {
       provider,
       idPrefix: "router-",
-      name: `${name}-router-${site.region}`,
+      name: roleName,
       region: site.region,
       policyName: "egresslink-router",
       attachEni: { eniArn: this.routerInterface.arn, groupName, sidNoun: "Router" },
@@ -306,7 +317,8 @@ class InterconnectSite extends Construct {
       provider,
       ami: site.amiId as string,
       instanceType: site.instanceType,
-      networkInterface: [{ networkInterfaceId: this.routerInterface.id, deviceIndex: 0 }],
+      // `network_interface` is deprecated since provider 6.10 in favour of this block.
+      primaryNetworkInterface: { networkInterfaceId: this.routerInterface.id },
       userData: renderVyosUserData(params),
       metadataOptions: hardenedLaunchSettings(16).metadataOptions,
       rootBlockDevice: { encrypted: true, volumeType: "gp3" },

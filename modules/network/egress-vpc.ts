@@ -48,6 +48,8 @@ export class EgressVpc extends Construct {
   /** The public subnets' route table (default route to the internet gateway), when there are public subnets. */
   readonly publicRouteTableId?: string;
   readonly natPublicIps: string[];
+  /** The internet gateway, when there are public subnets: whatever takes a public address depends on it. */
+  readonly internetGateway?: InternetGateway;
 
   constructor(scope: Construct, id: string, props: EgressVpcProps) {
     super(scope, id);
@@ -90,6 +92,7 @@ export class EgressVpc extends Construct {
     if (publicSubnets.length === 0) return;
 
     const igw = new InternetGateway(this, "igw", { provider, vpcId: this.vpc.id, tags: { Name: props.name } });
+    this.internetGateway = igw;
     const publicTable = new RouteTable(this, "public-rt", { provider, vpcId: this.vpc.id, tags: { Name: `${props.name}-public` } });
     new Route(this, "public-default", { provider, routeTableId: publicTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id });
     const publicSubnetResources = publicSubnets.map((cidr, i) => {

@@ -204,7 +204,9 @@ export class ProxyFleet extends Construct {
             // Instances then see the NLB's address, which the security groups can reference.
             preserveClientIp: "false",
             deregistrationDelay: "30",
-            healthCheck: { protocol: "TCP", port: "traffic-port", interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
+            // Timeout explicit (CreateTargetGroup: 2-120 s, at most the interval) instead of the protocol's default
+            // (TCP: 10 s, the whole interval): a target that hangs fails its check within half the interval.
+            healthCheck: { protocol: "TCP", port: "traffic-port", interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 2 },
             tags: { Name: `${name}-${l.name}`, "egresslink:spoke": l.name },
           });
           new LbListener(shard, `listener-${l.name}`, { loadBalancerArn: nlb.arn, port: l.port, protocol: "TCP", defaultAction: [{ type: "forward", targetGroupArn: tg.arn }] });

@@ -19,6 +19,7 @@ import { resolveEndpoints } from "../endpoints/services";
 import { HubRemoteState, type HubStateLocation } from "../hub/remote-state";
 import { EgressVpc } from "../network/egress-vpc";
 import { noProxyEntries, renderApplyScript, type ProxySettings } from "./proxy-settings";
+import { applyProxySettingsProblem } from "./settings-rules";
 
 /** Tag key that selects instances for the State Manager association (value: the spoke name). */
 export const PROXY_SETTINGS_TAG = "egresslink:proxy";
@@ -32,7 +33,12 @@ export interface EgressSpokeProps {
   readonly region: string;
   /** A new VPC (`kind: "new"`) or an existing one looked up by ID (`kind: "existing"`). */
   readonly vpc: SpokeVpcConfig;
-  /** Prefix of AWS resource names. @default "egress" */
+  /**
+   * The deployment's name (the hub config's `name`): every account-wide name this spoke creates
+   * starts with it or, for SSM parameters, sits under `/egresslink/<namePrefix>/`, so that two
+   * deployments in one account never collide.
+   * @default "egress"
+   */
   readonly namePrefix?: string;
   /** The proxy's name in this VPC; its parent domain becomes a private hosted zone here. @default "proxy.egress.internal" */
   readonly proxyDnsName?: string;
@@ -187,7 +193,7 @@ export class EgressSpoke extends Construct {
       proxyUrl: `http://${this.proxyDnsName}:${this.proxyPort}`,
       noProxy: noProxyEntries({ region: props.region, vpcCidr: this.vpcCidr, endpoints, extra: props.noProxy }).join(","),
     };
-    const parameterNames = { proxyUrl: `/egresslink/${spokeName}/proxy-url`, noProxy: `/egresslink/${spokeName}/no-proxy` };
+    const parameterNames = spokeParameterNames(prefix, spokeName);
     this.proxyUrlParameter = new SsmParameter(this, "proxy-url", {
       name: parameterNames.proxyUrl,
       description: "egresslink: HTTP(S)_PROXY for this VPC",
@@ -219,6 +225,12 @@ export class EgressSpoke extends Construct {
   }
 }
 
+/** SSM parameters publishing a spoke's settings: under the deployment's own path, beside the hub's. */
+export function spokeParameterNames(deploymentName: string, spokeName: string): { readonly proxyUrl: string; readonly noProxy: string } {
+  const path = `/egresslink/${deploymentName}/spokes/${spokeName}`;
+  return { proxyUrl: `${path}/proxy-url`, noProxy: `${path}/no-proxy` };
+}
+
 /** SSM Command document: the settings come from the spoke's parameters when it runs, so a port change needs no new document. */
 function applyDocumentContent(spokeName: string, proxyUrlParameter: string, noProxyParameter: string): object {
   return {
@@ -243,5 +255,7 @@ function validate(props: EgressSpokeProps, proxyDnsName: string): void {
   const where = `EgressSpoke '${props.spokeName}'`;
   if (!LATTICE_NAME.test(props.spokeName)) throw new Error(`${where}: 'spokeName' is not a valid spoke name (3-40 of a-z, 0-9, '-')`);
   if (props.vpc.kind === "existing" && new Set(props.vpc.subnetIds).size < 2) throw new Error(`${where}: an existing VPC needs at least 2 distinct 'subnetIds'`);
+  const delivery = applyProxySettingsProblem({ vpcKind: props.vpc.kind, applyProxySettings: props.applyProxySettings, endpoints: props.endpoints });
+  if (delivery) throw new Error(`${where}: 'applyProxySettings' ${delivery}`);
   if (proxyDnsName.split(".").length < 3) throw new Error(`${where}: 'proxyDnsName' "${proxyDnsName}" needs at least three labels (its parent becomes the zone)`);
 }

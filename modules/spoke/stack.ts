@@ -2,8 +2,10 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EgressConfig, SpokeConfig, SpokeVpcConfig } from "../config/model";
 import { EgressStack } from "../core/stack";
+import type { HubStateLocation } from "../hub/remote-state";
 import { HUB_STACK } from "../hub/stack";
-import { stateKey } from "../state/backend";
+import { stackWorkspacePrefix, stateKey, type StateLocation } from "../state/backend";
+import type { StateKeyGrant } from "../state/state-bucket";
 import { EgressSpoke } from "./egress-spoke";
 import { renderDockerDropIn, renderEcsEnvironment, renderEnvironmentFile, renderKubernetesEnv } from "./proxy-settings";
 
@@ -17,19 +19,20 @@ export class SpokeStack extends EgressStack {
   readonly spoke: EgressSpoke;
 
   constructor(scope: Construct, config: EgressConfig, spoke: SpokeConfig & { readonly vpc: SpokeVpcConfig }) {
+    const state = spokeStateAccess(config, spoke);
     super(scope, spokeStackName(spoke.name), {
       region: config.hub.region,
       tags: { ...config.tags, "egresslink:spoke": spoke.name },
       accountId: spoke.accountId ?? config.hub.accountId,
       roleArn: spoke.roleArn,
-      state: config.state,
+      state: state.own,
     });
     this.spoke = new EgressSpoke(this, "spoke", {
       spokeName: spoke.name,
       namePrefix: config.name,
       region: config.hub.region,
       vpc: spoke.vpc,
-      hubState: { bucket: config.state.bucket, key: stateKey(config.state.keyPrefix, HUB_STACK), region: config.state.region, roleArn: config.state.roleArn },
+      hubState: state.hub,
       proxyDnsName: spoke.proxyDnsName,
       endpoints: spoke.endpoints,
       endpointPolicies: spoke.endpointPolicies,
@@ -55,4 +58,26 @@ export class SpokeStack extends EgressStack {
     };
     for (const [key, output] of Object.entries(outputs)) new TerraformOutput(this, key, output);
   }
+}
+
+/**
+ * What the state bucket's policy grants a spoke in another account that reaches the state with its
+ * own role (no `state.roleArn`): its own state key and workspace prefix, and the hub's key to read.
+ * undefined: the spoke uses `state.roleArn` or the caller's credentials.
+ */
+export function spokeStateGrant(config: EgressConfig, spoke: SpokeConfig): StateKeyGrant | undefined {
+  // accountId is set only for a spoke in another account than the hub's.
+  const roleArn = config.state.roleArn === undefined && spoke.accountId !== undefined ? spoke.roleArn : undefined;
+  if (!roleArn) return undefined;
+  const { keyPrefix } = config.state;
+  const stack = spokeStackName(spoke.name);
+  return { roleArn, stateKey: stateKey(keyPrefix, stack), workspaceKeyPrefix: stackWorkspacePrefix(keyPrefix, stack), readKeys: [stateKey(keyPrefix, HUB_STACK)] };
+}
+
+/** How a spoke's stack reaches its own state and the hub's: with `state.roleArn`, its granted role, or the caller's credentials. */
+function spokeStateAccess(config: EgressConfig, spoke: SpokeConfig): { readonly own: StateLocation; readonly hub: HubStateLocation } {
+  const grant = spokeStateGrant(config, spoke);
+  const { bucket, region, keyPrefix } = config.state;
+  const access = { roleArn: config.state.roleArn ?? grant?.roleArn, workspaceKeyPrefix: grant?.workspaceKeyPrefix };
+  return { own: { bucket, region, keyPrefix, ...access }, hub: { bucket, region, key: stateKey(keyPrefix, HUB_STACK), ...access } };
 }

@@ -1,6 +1,7 @@
 import type { Construct } from "constructs";
 import type { EgressConfig } from "../config/model";
 import { EgressStack } from "../core/stack";
+import { spokeStateGrant } from "../spoke/stack";
 import { StateBucket } from "./state-bucket";
 
 /** Name of the bootstrap stack that creates the state bucket. */
@@ -12,6 +13,6 @@ export class StateStack extends EgressStack {
 
   constructor(scope: Construct, config: EgressConfig) {
     super(scope, STATE_STACK, { region: config.state.region, tags: config.tags, accountId: config.hub.accountId, state: "local" });
-    this.bucket = new StateBucket(this, "state-bucket", { bucketName: config.state.bucket });
+    this.bucket = new StateBucket(this, "state-bucket", { bucketName: config.state.bucket, grants: config.spokes.flatMap((spoke) => spokeStateGrant(config, spoke) ?? []) });
   }
 }

@@ -1,0 +1,279 @@
+/**
+ * Real Terraform on our stacks, offline: each synthesized stack is copied, re-pinned to the aws
+ * provider in the machine's filesystem mirror, and run through `terraform validate` and
+ * `terraform test` with mocked providers (`command = apply`). Mock values look like AWS's own
+ * (ID prefixes, service ARNs, the Region's AZ names), because the provider's validators run on them.
+ */
+import { execFile } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EgressConfig } from "../modules/config/model";
+import { regionPartition } from "../modules/config/regions";
+import type { HubOutputs } from "../modules/hub/contract";
+import type { TerraformJson } from "./helpers";
+
+export const TERRAFORM = "/usr/local/bin/terraform";
+/** The machine image's filesystem mirror and the one aws provider version in it. */
+export const PROVIDER_MIRROR = "/opt/tf-plugins";
+export const MIRROR_AWS_VERSION = "5.100.0";
+
+/**
+ * Arguments our stacks set that exist only in provider 6.x (the stacks pin 6.25.0; the mirror has
+ * 5.100.0). The test copy drops exactly these, nothing else.
+ */
+export const PROVIDER_6_ONLY_ARGUMENTS: readonly { readonly resourceType: string; readonly argument: string; readonly reason: string }[] = [
+  {
+    resourceType: "aws_vpclattice_resource_gateway",
+    argument: "ipv4_addresses_per_eni",
+    reason: "added in provider 6.16; we set AWS's own default (16) unless configured, so 5.x plans the same gateway",
+  },
+  {
+    resourceType: "aws_instance",
+    argument: "primary_network_interface",
+    reason: "added in provider 6.10, replacing the deprecated `network_interface` block; without it 5.x validates the instance in its subnet-less form",
+  },
+];
+
+/** One stack to check: its label in test output, its JSON, and the hub contract its remote state returns. */
+export interface StackUnderTest {
+  readonly label: string;
+  readonly json: TerraformJson;
+  /** What `terraform_remote_state` of the hub returns (spokes only). */
+  readonly hubOutputs?: HubOutputs;
+}
+
+export interface TerraformResult {
+  readonly validate: { readonly ok: boolean; readonly output: string };
+  readonly apply: { readonly ok: boolean; readonly output: string };
+}
+
+const ACCOUNT = "111111111111";
+
+/** Hub outputs as a deployed hub of `config` would return them: every field of the contract, with real-looking values. */
+export function mockHubOutputs(config: EgressConfig): HubOutputs {
+  const { region } = config.hub;
+  const partition = regionPartition(region);
+  const account = config.hub.accountId ?? ACCOUNT;
+  const hex = (i: number) => i.toString(16).padStart(17, "0");
+  const bySpoke = <T>(value: (name: string, i: number) => T, keep: (s: EgressConfig["spokes"][number]) => boolean = () => true) =>
+    Object.fromEntries(config.spokes.filter(keep).map((s, i) => [s.name, value(s.name, i)]));
+  return {
+    region,
+    vpc_id: "vpc-0a0a0a0a0a0a0a0a0",
+    vpc_cidr: config.hub.cidr,
+    private_subnet_ids: config.hub.privateSubnets.map((_, i) => `subnet-${hex(i + 1)}`),
+    nat_public_ips: ["203.0.113.10"],
+    resource_gateway_arn: `arn:${partition}:vpc-lattice:${region}:${account}:resourcegateway/rgw-${hex(1)}`,
+    resource_configuration_arns: bySpoke((_, i) => `arn:${partition}:vpc-lattice:${region}:${account}:resourceconfiguration/rcfg-${hex(i + 1)}`),
+    proxy_ports: Object.fromEntries(config.spokes.map((s) => [s.name, s.port])),
+    resource_share_arns: bySpoke(
+      (_, i) => `arn:${partition}:ram:${region}:${account}:resource-share/0a0a0a0a-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
+      (s) => s.accountId !== undefined && s.accountId !== config.hub.accountId,
+    ),
+    proxy_config_parameter: `/egresslink/${config.name}/proxy/squid.conf`,
+    proxy_log_group: `/egresslink/${config.name}/proxy`,
+  };
+}
+
+/** Real-looking AZ names and IDs of a Region (letters a-d; AZ IDs are per account in reality). */
+function zonesOf(region: string): { names: string[]; zoneIds: string[] } {
+  const short = region.split("-").map((part, i) => (i === 2 ? part : part.replace(/(north|south|east|west|central)/g, (w) => w[0]))).join("");
+  const letters = ["a", "b", "c", "d"];
+  // Tokyo has no "b" zone for new accounts; configs name 1a, 1c and 1d there.
+  const used = region === "ap-northeast-1" ? ["a", "c", "d"] : letters;
+  return { names: used.map((l) => `${region}${l}`), zoneIds: used.map((_, i) => `${short}-az${i + 1}`) };
+}
+
+/** The mock provider of one provider configuration (default or alias): computed values in AWS's formats. */
+function mockProvider(region: string, account: string, alias?: string): Record<string, unknown> {
+  const partition = regionPartition(region);
+  const arn = (service: string, resource: string, regional = true) => `arn:${partition}:${service}:${regional ? region : ""}:${regional || service === "iam" ? account : ""}:${resource}`;
+  const id = (prefix: string) => `${prefix}-0123456789abcdef0`;
+  const zones = zonesOf(region);
+  const resource = (type: string, defaults: Record<string, unknown>) => ({ [type]: { defaults } });
+  const mockResources = {
+    ...resource("aws_vpc", { id: id("vpc"), arn: arn("ec2", `vpc/${id("vpc")}`), default_route_table_id: id("rtb"), main_route_table_id: id("rtb"), default_security_group_id: id("sg"), default_network_acl_id: id("acl") }),
+    ...resource("aws_subnet", { id: id("subnet"), arn: arn("ec2", `subnet/${id("subnet")}`) }),
+    ...resource("aws_security_group", { id: id("sg"), arn: arn("ec2", `security-group/${id("sg")}`) }),
+    ...resource("aws_default_security_group", { id: id("sg"), arn: arn("ec2", `security-group/${id("sg")}`) }),
+    ...resource("aws_vpc_security_group_ingress_rule", { id: id("sgr"), arn: arn("ec2", `security-group-rule/${id("sgr")}`) }),
+    ...resource("aws_vpc_security_group_egress_rule", { id: id("sgr"), arn: arn("ec2", `security-group-rule/${id("sgr")}`) }),
+    ...resource("aws_internet_gateway", { id: id("igw"), arn: arn("ec2", `internet-gateway/${id("igw")}`) }),
+    ...resource("aws_eip", { id: id("eipalloc"), allocation_id: id("eipalloc"), public_ip: "203.0.113.10" }),
+    ...resource("aws_nat_gateway", { id: id("nat"), public_ip: "203.0.113.10" }),
+    ...resource("aws_route_table", { id: id("rtb"), arn: arn("ec2", `route-table/${id("rtb")}`) }),
+    ...resource("aws_route_table_association", { id: id("rtbassoc") }),
+    ...resource("aws_network_interface", { id: id("eni"), arn: arn("ec2", `network-interface/${id("eni")}`), private_ip: "10.0.0.10" }),
+    ...resource("aws_launch_template", { id: id("lt"), arn: arn("ec2", `launch-template/${id("lt")}`), latest_version: 1, default_version: 1 }),
+    ...resource("aws_instance", { id: id("i"), arn: arn("ec2", `instance/${id("i")}`), primary_network_interface_id: id("eni") }),
+    ...resource("aws_autoscaling_group", { id: "mock-asg", arn: arn("autoscaling", "autoScalingGroup:0a0a0a0a-0000-4000-8000-000000000001:autoScalingGroupName/mock-asg") }),
+    ...resource("aws_lb", { arn: arn("elasticloadbalancing", "loadbalancer/net/mock/0123456789abcdef"), dns_name: `mock-0123456789abcdef.elb.${region}.amazonaws.com`, zone_id: "Z31USIVHYNEOWT" }),
+    ...resource("aws_lb_target_group", { arn: arn("elasticloadbalancing", "targetgroup/mock/0123456789abcdef"), arn_suffix: "targetgroup/mock/0123456789abcdef" }),
+    ...resource("aws_lb_listener", { arn: arn("elasticloadbalancing", "listener/net/mock/0123456789abcdef/0123456789abcdef") }),
+    ...resource("aws_iam_role", { arn: arn("iam", "role/mock", false), unique_id: "AROA0123456789EXAMPLE" }),
+    ...resource("aws_iam_instance_profile", { arn: arn("iam", "instance-profile/mock", false), unique_id: "AIPA0123456789EXAMPLE" }),
+    ...resource("aws_cloudwatch_log_group", { arn: arn("logs", "log-group:/mock") }),
+    ...resource("aws_ssm_parameter", { arn: arn("ssm", "parameter/mock"), version: 1 }),
+    ...resource("aws_ssm_document", { arn: arn("ssm", "document/mock"), latest_version: "1", default_version: "1" }),
+    ...resource("aws_ssm_association", { association_id: "0a0a0a0a-0000-4000-8000-000000000001" }),
+    ...resource("aws_vpclattice_resource_gateway", { id: id("rgw"), arn: arn("vpc-lattice", `resourcegateway/${id("rgw")}`) }),
+    ...resource("aws_vpclattice_resource_configuration", { id: id("rcfg"), arn: arn("vpc-lattice", `resourceconfiguration/${id("rcfg")}`) }),
+    ...resource("aws_ram_resource_share", { id: arn("ram", "resource-share/0a0a0a0a-0000-4000-8000-000000000001"), arn: arn("ram", "resource-share/0a0a0a0a-0000-4000-8000-000000000001") }),
+    ...resource("aws_vpc_endpoint", { id: id("vpce"), arn: arn("ec2", `vpc-endpoint/${id("vpce")}`), network_interface_ids: [id("eni")], prefix_list_id: "pl-61a54008" }),
+    ...resource("aws_route53_zone", { zone_id: "Z0123456789ABCDEFGHIJ", arn: `arn:${partition}:route53:::hostedzone/Z0123456789ABCDEFGHIJ` }),
+    ...resource("aws_s3_bucket", { arn: `arn:${partition}:s3:::mock-bucket`, bucket_regional_domain_name: `mock-bucket.s3.${region}.amazonaws.com` }),
+    ...resource("aws_ec2_transit_gateway", {
+      id: id("tgw"),
+      arn: arn("ec2", `transit-gateway/${id("tgw")}`),
+      association_default_route_table_id: id("tgw-rtb"),
+      propagation_default_route_table_id: id("tgw-rtb"),
+    }),
+    ...resource("aws_ec2_transit_gateway_route_table", { id: id("tgw-rtb"), arn: arn("ec2", `transit-gateway-route-table/${id("tgw-rtb")}`) }),
+    ...resource("aws_customer_gateway", { id: id("cgw"), arn: arn("ec2", `customer-gateway/${id("cgw")}`) }),
+    ...resource("aws_vpn_connection", {
+      id: id("vpn"),
+      arn: arn("ec2", `vpn-connection/${id("vpn")}`),
+      transit_gateway_attachment_id: id("tgw-attach"),
+      tunnel1_address: "198.51.100.1",
+      tunnel2_address: "198.51.100.2",
+      tunnel1_cgw_inside_address: "169.254.10.2",
+      tunnel2_cgw_inside_address: "169.254.11.2",
+      tunnel1_vgw_inside_address: "169.254.10.1",
+      tunnel2_vgw_inside_address: "169.254.11.1",
+    }),
+  };
+  const mockData = {
+    aws_availability_zones: { defaults: { names: zones.names, zone_ids: zones.zoneIds, id: region } },
+    aws_caller_identity: { defaults: { account_id: account, arn: arn("iam", "user/mock", false), user_id: "AIDA0123456789EXAMPLE" } },
+    aws_partition: { defaults: { partition, dns_suffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com", id: partition } },
+    aws_region: { defaults: { name: region, id: region } },
+    aws_iam_policy_document: { defaults: { json: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: "ec2.amazonaws.com" } }] }) } },
+    aws_vpc: { defaults: { cidr_block: "10.20.0.0/16", enable_dns_support: true, enable_dns_hostnames: true, arn: arn("ec2", `vpc/${id("vpc")}`) } },
+    aws_subnet: { defaults: { availability_zone: zones.names[0], availability_zone_id: zones.zoneIds[0], cidr_block: "10.20.0.0/24" } },
+    aws_vpc_endpoint_associations: {
+      defaults: { associations: [{ dns_entry: [{ dns_name: `vpce-0123456789abcdef0-snra-0123456789abcdef0.rcfg-0123456789abcdef0.4232ccc.vpc-lattice-rsc.${region}.on.aws`, hosted_zone_id: "Z0123456789ABCDEFGHIJ" }] }] },
+    },
+  };
+  return { ...(alias ? { alias } : {}), mock_resource: mockResources, mock_data: mockData };
+}
+
+/**
+ * The test copy of a stack: pinned to the mirror's provider, no backend, no 6.x-only arguments,
+ * and `prevent_destroy` lifted so the test can tear down. Returns a new document.
+ */
+export function terraformCopy(json: TerraformJson): TerraformJson {
+  const copy = structuredClone(json) as TerraformJson & { terraform: Record<string, unknown> };
+  delete copy.terraform.backend;
+  copy.terraform.required_providers = { aws: { source: "hashicorp/aws", version: MIRROR_AWS_VERSION } };
+  for (const { resourceType, argument } of PROVIDER_6_ONLY_ARGUMENTS) {
+    for (const body of Object.values(copy.resource?.[resourceType] ?? {})) delete body[argument];
+  }
+  // `terraform test` destroys what it applied; prevent_destroy (the state bucket) would fail that teardown.
+  for (const bodies of Object.values(copy.resource ?? {})) {
+    for (const body of Object.values(bodies)) {
+      const lifecycle = body.lifecycle as { prevent_destroy?: boolean } | undefined;
+      if (lifecycle?.prevent_destroy) lifecycle.prevent_destroy = false;
+    }
+  }
+  return copy;
+}
+
+/** The `terraform test` file: one mock provider per provider configuration, override_data where the config names real things, one apply. */
+export function mockTestFile(stack: StackUnderTest): Record<string, unknown> {
+  const providers = Object.values(stack.json.provider?.aws ?? [{}]) as { region?: string; alias?: string; allowed_account_ids?: string[] }[];
+  const overrides: { target: string; values: Record<string, unknown> }[] = [];
+  const data = stack.json.data ?? {};
+  for (const name of Object.keys(data.terraform_remote_state ?? {})) {
+    if (!stack.hubOutputs) throw new Error(`${stack.label}: reads remote state ${name} but no hub outputs were given`);
+    overrides.push({ target: `data.terraform_remote_state.${name}`, values: { outputs: stack.hubOutputs } });
+  }
+  // Existing subnets named in the config: in distinct AZs of the configured VPC, as the stack's checks demand.
+  const subnets = Object.entries(data.aws_subnet ?? {});
+  const vpcIds = Object.values(data.aws_vpc ?? {}).map((v) => v.id as string);
+  subnets.forEach(([name, body], i) => {
+    const provider = providers.find((p) => p.alias === undefined) ?? providers[0];
+    const zones = zonesOf(provider.region ?? "us-east-1");
+    if (i >= zones.names.length) throw new Error(`${stack.label}: more existing subnets than mocked AZs`);
+    overrides.push({
+      target: `data.aws_subnet.${name}`,
+      values: { id: body.id, vpc_id: vpcIds[0] ?? "vpc-0123456789abcdef0", availability_zone: zones.names[i], availability_zone_id: zones.zoneIds[i], cidr_block: `10.20.${i}.0/24` },
+    });
+  });
+  return {
+    mock_provider: { aws: providers.map((p) => mockProvider(p.region ?? "us-east-1", p.allowed_account_ids?.[0] ?? ACCOUNT, p.alias)) },
+    override_data: overrides,
+    run: { mock_apply: { command: "apply" } },
+  };
+}
+
+/** Terraform's CLI settings for the test copies: the filesystem mirror only, and one shared plugin cache. */
+export function terraformEnvironment(root: string): NodeJS.ProcessEnv {
+  // Outside `root`, so that later runs reuse it instead of copying the provider (675 MB) again.
+  const cache = join(tmpdir(), "egresslink-terraform-plugin-cache");
+  mkdirSync(cache, { recursive: true });
+  const cliConfig = join(root, "terraform.rc");
+  writeFileSync(cliConfig, `plugin_cache_dir = "${cache}"\nprovider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`);
+  return { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
+}
+
+/** Fails (never skips) when Terraform or the provider mirror is missing. */
+export function requireTerraform(): void {
+  if (!existsSync(TERRAFORM)) throw new Error(`terraform is not installed at ${TERRAFORM}; the machine image provides it (see ../shared/FACTS.md)`);
+  const mirrored = join(PROVIDER_MIRROR, "registry.terraform.io/hashicorp/aws");
+  if (!existsSync(mirrored) || !readdirSync(mirrored).includes(MIRROR_AWS_VERSION)) {
+    throw new Error(`the aws provider ${MIRROR_AWS_VERSION} is not in the filesystem mirror ${PROVIDER_MIRROR}`);
+  }
+}
+
+function run(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile(TERRAFORM, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }, (error, stdout, stderr) => {
+      resolve({ ok: error === null, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+/**
+ * Installs the provider once, into `dir`, from the mirror through the shared plugin cache. Every
+ * stack needs the same single provider, so each test copy reuses this `.terraform` and lock file:
+ * no concurrent `terraform init` (the plugin cache is not safe for that), and no per-stack install.
+ */
+async function installProvider(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ terraform: { required_providers: { aws: { source: "hashicorp/aws", version: MIRROR_AWS_VERSION } } } }));
+  const init = await run(["init", "-backend=false", "-input=false", "-no-color"], dir, env);
+  if (!init.ok) throw new Error(`terraform init (provider ${MIRROR_AWS_VERSION} from ${PROVIDER_MIRROR}) failed:\n${init.output}`);
+}
+
+/** Writes the test copy of `stack` into `dir`, with the installed provider, then runs validate and the mocked apply. */
+export async function checkStack(stack: StackUnderTest, dir: string, providerDir: string, env: NodeJS.ProcessEnv): Promise<TerraformResult> {
+  mkdirSync(join(dir, "tests"), { recursive: true });
+  writeFileSync(join(dir, "main.tf.json"), JSON.stringify(terraformCopy(stack.json), null, 2));
+  writeFileSync(join(dir, "tests", "mock.tftest.json"), JSON.stringify(mockTestFile(stack), null, 2));
+  cpSync(join(providerDir, ".terraform"), join(dir, ".terraform"), { recursive: true, verbatimSymlinks: true });
+  cpSync(join(providerDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
+  const validate = await run(["validate", "-no-color"], dir, env);
+  const apply = await run(["test", "-no-color"], dir, env);
+  return { validate, apply };
+}
+
+/** Runs `checkStack` on every stack, `parallel` at a time, in folders under a new temporary root. */
+export async function checkStacks(stacks: readonly StackUnderTest[], parallel = 3): Promise<Map<string, TerraformResult>> {
+  requireTerraform();
+  const root = mkdtempSync(join(tmpdir(), "egresslink-terraform-"));
+  const env = terraformEnvironment(root);
+  const providerDir = join(root, "provider");
+  await installProvider(providerDir, env);
+  const results = new Map<string, TerraformResult>();
+  let next = 0;
+  const worker = async () => {
+    while (next < stacks.length) {
+      const stack = stacks[next++];
+      results.set(stack.label, await checkStack(stack, join(root, "stacks", stack.label.replace(/[^a-z0-9-]+/gi, "_")), providerDir, env));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, stacks.length) }, worker));
+  rmSync(root, { recursive: true, force: true });
+  return results;
+}

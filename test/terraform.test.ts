@@ -1,0 +1,94 @@
+/**
+ * Real Terraform reads every stack we ship: the default config's, each example's and the consumer
+ * app's stacks pass `terraform validate` and a mocked `terraform test` apply (see helpers-terraform).
+ * Full tier only; a missing terraform or provider mirror fails these tests.
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Testing } from "cdktf";
+import { buildConsumerApp } from "../examples/consumer-app/main";
+import { loadConfigFile } from "../modules/config/load";
+import type { EgressConfig } from "../modules/config/model";
+import { defaultConfig, ROOT, synthConfig, type TerraformJson } from "./helpers";
+import { programDescribe } from "./helpers-programs";
+import { checkStacks, mockHubOutputs, type StackUnderTest, type TerraformResult } from "./helpers-terraform";
+
+function configStacks(source: string, config: EgressConfig): StackUnderTest[] {
+  const hubOutputs = mockHubOutputs(config);
+  return Object.entries(synthConfig(config).json).map(([name, json]) => ({ label: `${source}: ${name}`, json, hubOutputs }));
+}
+
+function shippedStacks(): StackUnderTest[] {
+  const examples = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".yaml")).sort();
+  const { stack } = buildConsumerApp(Testing.app().outdir);
+  return [
+    ...configStacks("egress.config.yaml", defaultConfig()),
+    ...examples.flatMap((file) => configStacks(`examples/${file}`, loadConfigFile(join(ROOT, "examples", file)))),
+    // The consumer app reads the default config's hub.
+    { label: `examples/consumer-app: ${stack.node.id}`, json: JSON.parse(Testing.synth(stack)) as TerraformJson, hubOutputs: mockHubOutputs(defaultConfig()) },
+  ];
+}
+
+/** Broken on purpose: each must fail, or the harness proves nothing. */
+function controlStacks(): StackUnderTest[] {
+  const hub = structuredClone(synthConfig(defaultConfig()).json.hub);
+  for (const group of Object.values(hub.resource?.aws_lb_target_group ?? {})) group.port = 0;
+  const { stack } = buildConsumerApp(Testing.app().outdir);
+  const outputs = mockHubOutputs(defaultConfig());
+  return [
+    { label: "control: hub with target groups on port 0", json: hub },
+    {
+      label: "control: a spoke the hub does not list",
+      json: JSON.parse(Testing.synth(stack)) as TerraformJson,
+      hubOutputs: { ...outputs, resource_configuration_arns: {}, proxy_ports: {} },
+    },
+  ];
+}
+
+const TIMEOUT_MS = 15 * 60 * 1000;
+
+programDescribe("terraform validate and a mocked apply on every shipped stack", () => {
+  const stacks = shippedStacks();
+  const controls = controlStacks();
+  let results: Map<string, TerraformResult>;
+
+  beforeAll(async () => {
+    results = await checkStacks([...controls, ...stacks]);
+    const lines = [...stacks, ...controls].map(({ label }) => {
+      const r = results.get(label)!;
+      return `  ${label.padEnd(60)} validate ${r.validate.ok ? "ok  " : "FAIL"}  mock apply ${r.apply.ok ? "ok" : "FAIL"}`;
+    });
+    process.stderr.write(`terraform (provider mirror) on ${stacks.length} stacks and ${controls.length} controls:\n${lines.join("\n")}\n`);
+  }, TIMEOUT_MS);
+
+  test("covers the default config, every example and the consumer app", () => {
+    const sources = new Set(stacks.map((s) => s.label.split(": ")[0]));
+    expect([...sources]).toEqual(["egress.config.yaml", "examples/cross-account.yaml", "examples/existing-vpcs.yaml", "examples/interconnect.yaml", "examples/consumer-app"]);
+    expect(stacks.filter((s) => s.label.startsWith("egress.config.yaml")).map((s) => s.label.split(": ")[1])).toEqual(
+      expect.arrayContaining(["egress-state", "hub", "spoke-project-a"]),
+    );
+  });
+
+  test.each(stacks.map((s) => s.label))("%s: validate ok, mock apply ok", (label) => {
+    const result = results.get(label)!;
+    expect(result.validate.output).toContain("The configuration is valid");
+    expect(result.validate.ok).toBe(true);
+    // No deprecation or other provider warnings.
+    expect(`${result.validate.output}\n${result.apply.output}`).not.toMatch(/Warning:/);
+    expect(result.apply.output).toMatch(/Success! 1 passed, 0 failed/);
+    expect(result.apply.ok).toBe(true);
+  });
+
+  test("a target group on port 0 fails validate", () => {
+    const result = results.get(controls[0].label)!;
+    expect(result.validate.ok).toBe(false);
+    expect(result.validate.output).toMatch(/port/);
+  });
+
+  test("a spoke whose name the hub's outputs lack fails the mocked apply", () => {
+    const result = results.get(controls[1].label)!;
+    expect(result.validate.ok).toBe(true);
+    expect(result.apply.ok).toBe(false);
+    expect(result.apply.output).toMatch(/project-e/);
+  });
+});
