@@ -9,5 +9,8 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json", diagnostics: false }],
   },
   setupFilesAfterEnv: ["<rootDir>/test/helpers-jest-setup.ts"],
+  // Two workers even on two cores: the slow suites mostly wait on child processes (Terraform,
+  // Squid, the main job), and jest's default (cores - 1) would run them one after another.
+  maxWorkers: 2,
   moduleFileExtensions: ["ts", "js", "json"],
 };

@@ -11,8 +11,12 @@ import { DEFAULT_CONFIG_PATH, ROOT, danglingReferences, defaultConfig, interpola
 describe("the default app (the seeds' scenario)", () => {
   const { json } = synthConfig(defaultConfig());
 
-  test("has the state, hub and four spoke stacks", () => {
+  test("has the state, hub and four spoke stacks (project-e is external: its team's app deploys it)", () => {
     expect(Object.keys(json).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
+  });
+
+  test("every stack requires Terraform 1.11 or later (S3-native locking, use_lockfile, is GA from 1.11)", () => {
+    for (const stack of Object.values(json)) expect(stack.terraform).toMatchObject({ required_version: ">= 1.11.0" });
   });
 
   test.each(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"])(

@@ -60,6 +60,15 @@ describe("proxy fleet, ha mode (default)", () => {
     });
   });
 
+  test("target groups set the health-check timeout (CreateTargetGroup: 2-120 s, at most the interval) instead of the protocol's default", () => {
+    const checks = Object.values(resources(hub, "aws_lb_target_group")).map((tg) => tg.health_check);
+    expect(checks.length).toBeGreaterThan(0);
+    for (const check of checks) {
+      expect(check.timeout).toBeGreaterThanOrEqual(2);
+      expect(check.timeout).toBeLessThan(check.interval);
+    }
+  });
+
   test("internal NLB in the private subnets, cross-zone on, one TCP listener and target group per spoke port", () => {
     expect(text.hub).toHaveResourceWithProperties(Lb, {
       internal: true,
@@ -76,10 +85,6 @@ describe("proxy fleet, ha mode (default)", () => {
         target_type: "instance",
         health_check: { protocol: "TCP", port: "traffic-port" },
       });
-      // CreateTargetGroup: timeout 2-120 s and at most the interval; set, not left to the protocol's default.
-      const check = resourceAt(hub, "aws_lb_target_group", `ports-3100/tg-${spoke}`).health_check;
-      expect(check.timeout).toBeGreaterThanOrEqual(2);
-      expect(check.timeout).toBeLessThan(check.interval);
       expect(resourceAt(hub, "aws_lb_listener", `ports-3100/listener-${spoke}`)).toMatchObject({
         load_balancer_arn: ref(nlb, "arn"),
         port,
