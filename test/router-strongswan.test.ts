@@ -38,7 +38,9 @@ programDescribe("the rendered swanctl.conf in a real charon", () => {
     if (charon && charon.exitCode === null) {
       const exited = new Promise((r) => charon!.once("exit", r));
       charon.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer); // or jest waits for it (an open handle)
       charon.kill("SIGKILL");
     }
     spawnSync(ip, ["netns", "del", netns]);
