@@ -1,5 +1,5 @@
 import { cidrContains, cidrHasIp, cidrHost, cidrsOverlap, cidrSubnet, parseCidr } from "../modules/network/cidr";
-import { carvePrivateSubnets, carvePublicSubnets } from "../modules/network/layout";
+import { carveGatewaySubnets, carvePrivateSubnets, carvePublicSubnets } from "../modules/network/layout";
 
 describe("parseCidr", () => {
   test.each([
@@ -56,15 +56,21 @@ describe("subnet layout", () => {
     expect(carvePublicSubnets("10.255.0.0/20", 2)).toEqual(["10.255.15.0/28", "10.255.15.16/28"]);
   });
 
+  test("gateway subnets share the slot before the public one, cut into 8: at least /27 from a /20", () => {
+    expect(carveGatewaySubnets("10.0.0.0/16", 3)).toEqual(["10.0.224.0/23", "10.0.226.0/23", "10.0.228.0/23"]);
+    expect(carveGatewaySubnets("10.255.0.0/20", 3)).toEqual(["10.255.14.0/27", "10.255.14.32/27", "10.255.14.64/27"]);
+    expect(() => carveGatewaySubnets("10.0.0.0/21", 3)).toThrow(/too small.*\/20/);
+  });
+
   test("an AZ's subnets do not move when AZs are added", () => {
-    const two = [...carvePrivateSubnets("10.0.0.0/16", 2), ...carvePublicSubnets("10.0.0.0/16", 2)];
-    const six = [...carvePrivateSubnets("10.0.0.0/16", 6), ...carvePublicSubnets("10.0.0.0/16", 6)];
+    const two = [...carvePrivateSubnets("10.0.0.0/16", 2), ...carvePublicSubnets("10.0.0.0/16", 2), ...carveGatewaySubnets("10.0.0.0/16", 2)];
+    const six = [...carvePrivateSubnets("10.0.0.0/16", 6), ...carvePublicSubnets("10.0.0.0/16", 6), ...carveGatewaySubnets("10.0.0.0/16", 6)];
     for (const subnet of two) expect(six).toContain(subnet);
   });
 
   test("no carved subnet overlaps another, for every AZ count", () => {
     for (let n = 1; n <= 6; n++) {
-      const all = [...carvePrivateSubnets("10.0.0.0/20", n), ...carvePublicSubnets("10.0.0.0/20", n)];
+      const all = [...carvePrivateSubnets("10.0.0.0/20", n), ...carvePublicSubnets("10.0.0.0/20", n), ...carveGatewaySubnets("10.0.0.0/20", n)];
       all.forEach((a, i) => all.slice(i + 1).forEach((b) => expect(cidrsOverlap(a, b)).toBe(false)));
     }
   });

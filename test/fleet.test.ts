@@ -60,6 +60,13 @@ describe("proxy fleet, ha mode (default)", () => {
     });
   });
 
+  test("target groups are created before the old ones are destroyed (a port change replaces the group its listener still uses), with generated names", () => {
+    for (const group of Object.values(resources(hub, "aws_lb_target_group"))) {
+      expect(group.lifecycle).toEqual({ create_before_destroy: true });
+      expect(group.name).toBeUndefined();
+    }
+  });
+
   test("target groups set the health-check timeout (CreateTargetGroup: 2-120 s, at most the interval) instead of the protocol's default", () => {
     const checks = Object.values(resources(hub, "aws_lb_target_group")).map((tg) => tg.health_check);
     expect(checks.length).toBeGreaterThan(0);
@@ -69,12 +76,12 @@ describe("proxy fleet, ha mode (default)", () => {
     }
   });
 
-  test("internal NLB in the private subnets, cross-zone on, one TCP listener and target group per spoke port", () => {
+  test("internal NLB in the gateway subnets of every AZ slot, cross-zone on, one TCP listener and target group per spoke port", () => {
     expect(text.hub).toHaveResourceWithProperties(Lb, {
       internal: true,
       load_balancer_type: "network",
       enable_cross_zone_load_balancing: true,
-      subnets: ["az1", "az2"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/private-${slot}`), "id")),
+      subnets: ["az1", "az2", "az3"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/gateway-${slot}`), "id")),
     });
     const nlb = addressAt(hub, "aws_lb", "ports-3100/nlb");
     for (const [spoke, port] of SPOKES) {

@@ -63,6 +63,8 @@ export function mockHubOutputs(config: EgressConfig): HubOutputs {
     vpc_id: "vpc-0a0a0a0a0a0a0a0a0",
     vpc_cidr: config.hub.cidr,
     private_subnet_ids: config.hub.privateSubnets.map((_, i) => `subnet-${hex(i + 1)}`),
+    gateway_subnet_ids: config.hub.gatewaySubnets.map((_, i) => `subnet-${hex(i + 11)}`),
+    gateway_availability_zone_ids: zonesOf(region).zoneIds.slice(0, config.hub.maxAzCount),
     nat_public_ips: ["203.0.113.10"],
     resource_gateway_arn: `arn:${partition}:vpc-lattice:${region}:${account}:resourcegateway/rgw-${hex(1)}`,
     resource_configuration_arns: bySpoke((_, i) => `arn:${partition}:vpc-lattice:${region}:${account}:resourceconfiguration/rcfg-${hex(i + 1)}`),
@@ -94,7 +96,7 @@ function mockProvider(region: string, account: string, alias?: string): Record<s
   const resource = (type: string, defaults: Record<string, unknown>) => ({ [type]: { defaults } });
   const mockResources = {
     ...resource("aws_vpc", { id: id("vpc"), arn: arn("ec2", `vpc/${id("vpc")}`), default_route_table_id: id("rtb"), main_route_table_id: id("rtb"), default_security_group_id: id("sg"), default_network_acl_id: id("acl") }),
-    ...resource("aws_subnet", { id: id("subnet"), arn: arn("ec2", `subnet/${id("subnet")}`) }),
+    ...resource("aws_subnet", { id: id("subnet"), arn: arn("ec2", `subnet/${id("subnet")}`), availability_zone_id: zones.zoneIds[0] }),
     ...resource("aws_security_group", { id: id("sg"), arn: arn("ec2", `security-group/${id("sg")}`) }),
     ...resource("aws_default_security_group", { id: id("sg"), arn: arn("ec2", `security-group/${id("sg")}`) }),
     ...resource("aws_vpc_security_group_ingress_rule", { id: id("sgr"), arn: arn("ec2", `security-group-rule/${id("sgr")}`) }),
@@ -207,13 +209,15 @@ export function mockTestFile(stack: StackUnderTest): Record<string, unknown> {
   };
 }
 
-/** Terraform's CLI settings for the test copies: the filesystem mirror only, and one shared plugin cache. */
+/**
+ * Terraform's CLI settings for the test copies: the filesystem mirror and nothing else. The mirror
+ * is unpacked, so `init` links its provider directory instead of copying it: every stack of every
+ * run shares that one read-only copy (675 MB). A `plugin_cache_dir` would copy it once and is not
+ * safe when two test processes run `init` at the same time.
+ */
 export function terraformEnvironment(root: string): NodeJS.ProcessEnv {
-  // Outside `root`, so that later runs reuse it instead of copying the provider (675 MB) again.
-  const cache = join(tmpdir(), "egresslink-terraform-plugin-cache");
-  mkdirSync(cache, { recursive: true });
   const cliConfig = join(root, "terraform.rc");
-  writeFileSync(cliConfig, `plugin_cache_dir = "${cache}"\nprovider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`);
+  writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`);
   return { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
 }
 
@@ -226,7 +230,8 @@ export function requireTerraform(): void {
   }
 }
 
-function run(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; output: string }> {
+/** Runs terraform in `cwd`; resolves with whether it exited 0, and its output. */
+export function runTerraform(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
     execFile(TERRAFORM, args, { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }, (error, stdout, stderr) => {
       resolve({ ok: error === null, output: `${stdout}${stderr}` });
@@ -235,14 +240,13 @@ function run(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ok:
 }
 
 /**
- * Installs the provider once, into `dir`, from the mirror through the shared plugin cache. Every
- * stack needs the same single provider, so each test copy reuses this `.terraform` and lock file:
- * no concurrent `terraform init` (the plugin cache is not safe for that), and no per-stack install.
+ * Installs the provider once, into `dir`, from the mirror. Every stack needs the same single
+ * provider, so each test copy reuses this `.terraform` (a link to the mirror) and lock file.
  */
 async function installProvider(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ terraform: { required_providers: { aws: { source: "hashicorp/aws", version: MIRROR_AWS_VERSION } } } }));
-  const init = await run(["init", "-backend=false", "-input=false", "-no-color"], dir, env);
+  const init = await runTerraform(["init", "-backend=false", "-input=false", "-no-color"], dir, env);
   if (!init.ok) throw new Error(`terraform init (provider ${MIRROR_AWS_VERSION} from ${PROVIDER_MIRROR}) failed:\n${init.output}`);
 }
 
@@ -253,8 +257,8 @@ export async function checkStack(stack: StackUnderTest, dir: string, providerDir
   writeFileSync(join(dir, "tests", "mock.tftest.json"), JSON.stringify(mockTestFile(stack), null, 2));
   cpSync(join(providerDir, ".terraform"), join(dir, ".terraform"), { recursive: true, verbatimSymlinks: true });
   cpSync(join(providerDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
-  const validate = await run(["validate", "-no-color"], dir, env);
-  const apply = await run(["test", "-no-color"], dir, env);
+  const validate = await runTerraform(["validate", "-no-color"], dir, env);
+  const apply = await runTerraform(["test", "-no-color"], dir, env);
   return { validate, apply };
 }
 

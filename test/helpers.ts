@@ -114,7 +114,8 @@ export function interpolations(value: unknown, path = ""): { path: string; expr:
   return [];
 }
 
-function extractExpressions(text: string): string[] {
+/** Every `${...}` expression in a string; templates nested in one are left inside it. */
+export function extractExpressions(text: string): string[] {
   const found: string[] = [];
   let start = text.indexOf("${");
   while (start !== -1) {
@@ -157,6 +158,8 @@ export function referencesIn(expr: string): Reference[] {
     if (isData) refs.push({ kind: "data", type: first, name: second });
     else if (first === "var") refs.push({ kind: "var", name: second });
     else if (first === "local") refs.push({ kind: "local", name: second });
+    else if (first === "self") continue; // the block itself, in its own postconditions
+
     else if (/^aws_|^terraform_|^null_|^random_|^tls_/.test(first)) refs.push({ kind: "resource", type: first, name: second });
     else throw new Error(`unrecognised reference root "${first}" in \${${expr}}`);
   }

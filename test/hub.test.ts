@@ -5,6 +5,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpclatticeResourceGateway } from "@cdktf/provider-aws/lib/vpclattice-resource-gateway";
 import { HUB_OUTPUT_DESCRIPTIONS } from "../modules/hub/contract";
+import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig } from "./helpers";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
@@ -26,7 +27,39 @@ describe("hub stack", () => {
     expect(hubText).toHaveResourceWithProperties(Subnet, { cidr_block: "10.0.16.0/20", availability_zone: "ap-northeast-1c" });
     expect(hubText).toHaveResourceWithProperties(Subnet, { cidr_block: "10.0.240.0/24", availability_zone: "ap-northeast-1a", map_public_ip_on_launch: false });
     expect(hubText).toHaveResourceWithProperties(Subnet, { cidr_block: "10.0.241.0/24", availability_zone: "ap-northeast-1c" });
-    expect(Object.keys(resources(hub, "aws_subnet"))).toHaveLength(4);
+    expect(Object.keys(resources(hub, "aws_subnet")).filter((a) => !a.includes("gateway"))).toHaveLength(4);
+  });
+
+  test("gateway subnets of their own in every AZ slot (maxAzCount, default 3), routing only inside the VPC", () => {
+    const slots = ["az1", "az2", "az3"];
+    expect(slots.map((slot) => resourceAt(hub, "aws_subnet", `network/gateway-${slot}`).cidr_block)).toEqual(["10.0.224.0/23", "10.0.226.0/23", "10.0.228.0/23"]);
+    expect(resourceAt(hub, "aws_subnet", "network/gateway-az1").availability_zone).toBe("ap-northeast-1a");
+    expect(resourceAt(hub, "aws_subnet", "network/gateway-az2").availability_zone).toBe("ap-northeast-1c");
+    // The third slot: the Region's first unlisted AZ, looked up at plan time; the plan fails if there is none.
+    const zones = `data.aws_availability_zones.${Object.keys(hub.data?.aws_availability_zones ?? {})[0]}`;
+    expect(resourceAt(hub, "aws_subnet", "network/gateway-az3").availability_zone).toBe(`\${element(sort(setsubtract(${zones}.names, ["ap-northeast-1a", "ap-northeast-1c"])), 0)}`);
+    expect(JSON.stringify(hub.data?.aws_availability_zones)).toContain("length(self.names) >= 3");
+    const table = addressAt(hub, "aws_route_table", "network/gateway-rt");
+    for (const slot of slots) {
+      expect(resourceAt(hub, "aws_route_table_association", `network/gateway-rta-${slot}`)).toMatchObject({
+        subnet_id: ref(addressAt(hub, "aws_subnet", `network/gateway-${slot}`), "id"),
+        route_table_id: ref(table, "id"),
+      });
+    }
+    expect(Object.values(resources(hub, "aws_route")).filter((r) => r.route_table_id === ref(table, "id"))).toEqual([]);
+  });
+
+  test("a gateway subnet never moves with a config edit; the proxies' subnet of the same AZ slot must be in its AZ", () => {
+    for (const slot of ["az1", "az2", "az3"]) expect(resourceAt(hub, "aws_subnet", `network/gateway-${slot}`).lifecycle).toEqual({ ignore_changes: ["availability_zone"] });
+    const gateway = addressAt(hub, "aws_subnet", "network/gateway-az2");
+    const [check] = resourceAt(hub, "aws_subnet", "network/private-az2").lifecycle.precondition;
+    expect(check.condition).toBe(`\${("ap-northeast-1c" == ${gateway}.availability_zone)}`);
+    expect(check.error_message).toContain(`must be \${${gateway}.availability_zone}, where its gateway subnet was created up front`);
+  });
+
+  test("the proxy's clients in squid.conf are exactly the gateway subnets", () => {
+    const conf = hubSquidConf(defaultConfig().hub, []);
+    expect(conf).toContain("acl egress_clients src 10.0.224.0/23 10.0.226.0/23 10.0.228.0/23\n");
   });
 
   test("a single NAT gateway in the first public subnet serves both private route tables", () => {
@@ -66,11 +99,11 @@ describe("hub stack", () => {
     for (const sg of Object.values(resources(hub, "aws_security_group"))) expect(sg.ingress).toBeUndefined();
   });
 
-  test("resource gateway in every private subnet with its own security group", () => {
+  test("resource gateway in the gateway subnets of every AZ slot, with its own security group", () => {
     expect(hubText).toHaveResourceWithProperties(VpclatticeResourceGateway, {
       name: "egress-hub",
       vpc_id: ref(addressAt(hub, "aws_vpc", "hub/network"), "id"),
-      subnet_ids: ["az1", "az2"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/private-${slot}`), "id")),
+      subnet_ids: ["az1", "az2", "az3"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/gateway-${slot}`), "id")),
       security_group_ids: [ref(addressAt(hub, "aws_security_group", "hub/gateway-sg"), "id")],
       ip_address_type: "IPV4",
       ipv4_addresses_per_eni: 16,
@@ -102,7 +135,7 @@ describe("hub stack", () => {
   test("outputs are exactly the hub contract, with descriptions", () => {
     // The contract is public API: this list changes only with a breaking-change note in the CHANGELOG.
     const contract = [
-      "nat_public_ips", "private_subnet_ids", "proxy_config_parameter", "proxy_log_group", "proxy_ports", "region",
+      "gateway_availability_zone_ids", "gateway_subnet_ids", "nat_public_ips", "private_subnet_ids", "proxy_config_parameter", "proxy_log_group", "proxy_ports", "region",
       "resource_configuration_arns", "resource_gateway_arn", "resource_share_arns", "vpc_cidr", "vpc_id",
     ];
     expect(Object.keys(hub.output ?? {}).sort()).toEqual(contract);

@@ -139,10 +139,25 @@ describe("existing VPCs are checked at plan time", () => {
     const subnets = Object.keys(tf.data?.aws_subnet ?? {});
     expect(subnets).toHaveLength(2);
     const checks = resourceAt(tf, "aws_vpc_endpoint", "spoke/endpoint").lifecycle.precondition;
-    expect(checks).toHaveLength(2);
+    expect(checks).toHaveLength(3);
     expect(checks[0].condition).toBe(`\${(length(distinct([${subnets.map((s) => `data.aws_subnet.${s}.availability_zone`).join(", ")}])) == 2)}`);
     expect(checks[0].error_message).toMatch(/distinct Availability Zones/);
     expect(checks[1].condition).toMatch(/^\$\{alltrue\(\[\(data\.aws_subnet\.[\w-]+\.vpc_id == data\.aws_vpc\.[\w-]+\.id\), /);
+  });
+
+  test("the endpoint's subnets must share an AZ ID with the hub's resource gateway (AZ names differ per account)", () => {
+    const remote = `data.terraform_remote_state.${Object.keys(tf.data?.terraform_remote_state ?? {})[0]}`;
+    const zoneIds = Object.keys(tf.data?.aws_subnet ?? {}).map((s) => `data.aws_subnet.${s}.availability_zone_id`);
+    const check = resourceAt(tf, "aws_vpc_endpoint", "spoke/endpoint").lifecycle.precondition[2];
+    expect(check.condition).toBe(`\${(length(setintersection(${remote}.outputs.gateway_availability_zone_ids, [${zoneIds.join(", ")}])) >= 1)}`);
+    expect(check.error_message).toMatch(/share no Availability Zone \(by AZ ID\) with the hub's resource gateway/);
+  });
+
+  test("a new VPC's endpoint checks its own subnets' AZ IDs the same way", () => {
+    const spoke = synthConfig(defaultConfig()).json["spoke-project-a"];
+    const [check] = resourceAt(spoke, "aws_vpc_endpoint", "spoke/endpoint").lifecycle.precondition;
+    const ids = ["az1", "az2"].map((slot) => `${addressAt(spoke, "aws_subnet", `network/private-${slot}`)}.availability_zone_id`);
+    expect(check.condition).toContain(`.outputs.gateway_availability_zone_ids, [${ids.join(", ")}])) >= 1)`);
   });
 
   test("the private zone requires DNS support and hostnames on the VPC", () => {

@@ -42,6 +42,11 @@ function controlStacks(): StackUnderTest[] {
       json: JSON.parse(Testing.synth(stack)) as TerraformJson,
       hubOutputs: { ...outputs, resource_configuration_arns: {}, proxy_ports: {} },
     },
+    {
+      label: "control: a spoke sharing no AZ ID with the resource gateway",
+      json: JSON.parse(Testing.synth(stack)) as TerraformJson,
+      hubOutputs: { ...outputs, gateway_availability_zone_ids: ["use1-az6"] },
+    },
   ];
 }
 
@@ -83,6 +88,13 @@ programDescribe("terraform validate and a mocked apply on every shipped stack", 
     const result = results.get(controls[0].label)!;
     expect(result.validate.ok).toBe(false);
     expect(result.validate.output).toMatch(/port/);
+  });
+
+  test("a spoke whose subnets share no AZ ID with the resource gateway fails the mocked apply with the precondition's message", () => {
+    const result = results.get(controls[2].label)!;
+    expect(result.validate.ok).toBe(true);
+    expect(result.apply.ok).toBe(false);
+    expect(result.apply.output).toMatch(/share no Availability Zone \(by AZ ID\)/);
   });
 
   test("a spoke whose name the hub's outputs lack fails the mocked apply", () => {

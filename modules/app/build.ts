@@ -9,7 +9,7 @@ export interface EgressStacks {
   /** Absent when the config names an existing state bucket. */
   readonly state?: StateStack;
   readonly hub: HubStack;
-  /** In spoke-name order. */
+  /** In spoke-name order; a retired spoke's stack is empty, so that deploying it destroys the spoke. */
   readonly spokes: readonly SpokeStack[];
   /** Present when the config has an interconnect section. */
   readonly interconnect?: InterconnectStack;
@@ -23,7 +23,7 @@ export function buildStacks(app: App, config: EgressConfig): EgressStacks {
   const state = config.state.create ? new StateStack(app, config) : undefined;
   const hub = new HubStack(app, config);
   if (state) hub.addDependency(state);
-  // External spokes are deployed by their projects' own apps (EgressSpoke); the hub still exposes them.
+  // External spokes are deployed (and retired) by their projects' own apps (EgressSpoke); the hub still exposes them.
   const spokes = config.spokes.flatMap((spoke) => {
     if (spoke.vpc.kind === "external") return [];
     const stack = new SpokeStack(app, config, { ...spoke, vpc: spoke.vpc });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { EgressConfig } from "../config/model";
+import type { EgressConfig, SpokeConfig } from "../config/model";
 import { portBlocks } from "../proxy/port-blocks";
 
 /** What one synthesized stack holds. */
@@ -50,6 +50,32 @@ export function deploySteps(dependencies: Readonly<Record<string, readonly strin
   return steps;
 }
 
+/** `spokeStackName`, without loading the provider classes that modules/spoke/stack pulls in. */
+function spokeStack(spoke: SpokeConfig): string {
+  return `spoke-${spoke.name}`;
+}
+
+/**
+ * The two runs that retire `spoke`, in this order: its endpoint must be gone before the hub
+ * deletes the resource configuration it is attached to. cdktf deploys a stack only with the stacks
+ * it depends on, unless told to ignore them: the spoke's run ignores them (they are unchanged);
+ * `hubRun` names them with the hub (egress-state then also drops the spoke role's state grant).
+ */
+function retirementSteps(spoke: SpokeConfig, hubRun: string): string[] {
+  const removal = [
+    `    2. then remove ${spoke.name} from the config and cdktf deploy ${hubRun}`,
+    `       drops its ${listed(["resource configuration", "proxy port", "allow-list", ...(spoke.accountId ? ["RAM share"] : [])])}`,
+  ];
+  if (spoke.vpc.kind === "external") return [`  ${spoke.name} (external):`, "    1. its team first destroys its spoke (the Resource endpoint) with its own app", ...removal];
+  const made = ["Resource endpoint", "DNS zone", "proxy settings (SSM parameters and document)", ...(spoke.endpoints.length ? ["AWS service endpoints"] : []), ...(spoke.vpc.kind === "new" ? ["VPC"] : [])];
+  return [`  ${spoke.name}:`, `    1. cdktf deploy ${spokeStack(spoke)} --ignore-missing-stack-dependencies`, `       destroys its ${listed(made)}`, ...removal];
+}
+
+/** "a, b and c". */
+function listed(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}` : items.join("");
+}
+
 function proxyFleet(config: EgressConfig): string {
   const { proxy } = config.hub;
   if (proxy.mode === "single") return `1 x ${proxy.instanceType}, fixed IP ${proxy.fixedIp}`;
@@ -72,10 +98,12 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     ["spoke", "VPC", "proxy port", "account", "deploy step"],
     ...config.spokes.map((s) => [
       s.name,
-      s.vpc.kind === "new" ? `${s.vpc.cidr} (new)` : s.vpc.kind === "existing" ? `${s.vpc.vpcId} (existing)` : "(external: its own app)",
+      s.retired
+        ? s.vpc.kind === "external" ? "retired (external): its team destroys, then remove" : "retired: destroy, then remove"
+        : s.vpc.kind === "new" ? `${s.vpc.cidr} (new)` : s.vpc.kind === "existing" ? `${s.vpc.vpcId} (existing)` : "(external: its own app)",
       String(s.port),
       s.accountId ?? "hub's",
-      String(stepOf.get(`spoke-${s.name}`) ?? "-"),
+      String(stepOf.get(spokeStack(s)) ?? "-"),
     ]),
   ];
   const steps = [...new Set(stacks.map((s) => s.step))].sort((a, b) => a - b);
@@ -93,6 +121,11 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
         ]),
       ]
     : [];
+  const retired = config.spokes.filter((s) => s.retired);
+  const hubRun = [...(stacks.find((s) => s.name === "hub")?.dependencies ?? []), "hub"].join(" ");
+  const retirement = retired.length
+    ? ["", "Retiring: the hub keeps serving each retired spoke until its entry is removed from the config", ...retired.flatMap((s) => retirementSteps(s, hubRun))]
+    : [];
   const warnings = config.warnings?.length
     ? ["", `Warnings (${config.warnings.length}): valid, but probably not what you meant`, ...config.warnings.map((w) => `  ${w.path}: ${w.message}`)]
     : [];
@@ -108,6 +141,7 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     "",
     "Deploy order:",
     ...order,
+    ...retirement,
     "",
   ].join("\n");
 }

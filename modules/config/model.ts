@@ -1,5 +1,5 @@
 import { cidrHost } from "../network/cidr";
-import { carvePrivateSubnets, carvePublicSubnets } from "../network/layout";
+import { carveGatewaySubnets, carvePrivateSubnets, carvePublicSubnets, DEFAULT_MAX_AZ_COUNT } from "../network/layout";
 
 /** Host number of the single-mode proxy's default fixed IP in the first private subnet (AWS reserves 0-3). */
 const FIXED_IP_HOST = 10;
@@ -84,6 +84,10 @@ export interface HubConfig {
   readonly privateSubnets: readonly string[];
   /** One per AZ, in AZ order. */
   readonly publicSubnets: readonly string[];
+  /** AZ slots the gateway subnets cover: at least `zones.count`. */
+  readonly maxAzCount: number;
+  /** The resource gateway's and the proxy load balancers' own subnets, one per AZ slot (`maxAzCount`). */
+  readonly gatewaySubnets: readonly string[];
   /** The proxy fleet. */
   readonly proxy: ProxyConfig;
   /** Spoke accounts are in the hub's organization with RAM sharing on: no acceptance, no external principals. @default false */
@@ -169,6 +173,11 @@ export interface SpokeConfig {
   readonly roleArn?: string;
   /** RAM principal (organization or OU ARN) to share with instead of the account. @default - accountId */
   readonly sharePrincipal?: string;
+  /**
+   * Being retired: the spoke's stack is empty (deploying it destroys what it made) and the hub still
+   * serves the spoke until the entry is removed. @default false
+   */
+  readonly retired: boolean;
 }
 
 /** Applies derived defaults to a schema-valid config. */
@@ -177,6 +186,7 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
   const hubZones = zonePlacement(hub.availabilityZones, hub.azCount);
   const interconnect = parsed.interconnect ? resolveInterconnect(parsed.interconnect) : undefined;
   const privateSubnets = hub.subnets.private ?? carvePrivateSubnets(hub.cidr, hubZones.count);
+  const maxAzCount = hub.maxAzCount ?? Math.max(DEFAULT_MAX_AZ_COUNT, hubZones.count);
   const single = hub.proxy.mode === "single";
   const minInstances = single ? 1 : (hub.proxy.minInstances ?? 2);
   return {
@@ -192,6 +202,8 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
       natGateways: hub.natGateways,
       privateSubnets,
       publicSubnets: hub.subnets.public ?? carvePublicSubnets(hub.cidr, hubZones.count),
+      maxAzCount,
+      gatewaySubnets: hub.subnets.gateway ?? carveGatewaySubnets(hub.cidr, maxAzCount),
       proxy: {
         mode: hub.proxy.mode,
         instanceType: hub.proxy.instanceType,
@@ -223,6 +235,7 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
           applyProxySettings: spoke.applyProxySettings,
           roleArn: spoke.roleArn,
           sharePrincipal: spoke.sharePrincipal,
+          retired: spoke.retired,
         };
         if (spoke.external) return { ...common, vpc: { kind: "external" } };
         if (spoke.vpcId !== undefined) return { ...common, vpc: { kind: "existing", vpcId: spoke.vpcId, subnetIds: spoke.subnetIds ?? [], routeTableIds: spoke.routeTableIds } };

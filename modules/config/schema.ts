@@ -3,7 +3,16 @@ import { cidrContains, cidrHasIp, cidrsOverlap, parseCidr } from "../network/cid
 import { policyDocumentProblems } from "../endpoints/policy";
 import { ENDPOINT_PRESETS, endpointIdProblem, isKnownEndpointId, MAX_INTERFACE_ENDPOINTS_PER_VPC, resolveEndpoints } from "../endpoints/services";
 import { domainEntryProblem, domainListProblems, MAX_ALLOWED_DOMAINS } from "../proxy/domains";
-import { carvePrivateSubnets, MAX_AZS, MAX_PRIVATE_CARVE_PREFIX, MAX_PUBLIC_CARVE_PREFIX } from "../network/layout";
+import {
+  carveGatewaySubnets,
+  carvePrivateSubnets,
+  DEFAULT_MAX_AZ_COUNT,
+  MAX_AZS,
+  MAX_GATEWAY_CARVE_PREFIX,
+  MAX_GATEWAY_SUBNET_PREFIX,
+  MAX_PRIVATE_CARVE_PREFIX,
+  MAX_PUBLIC_CARVE_PREFIX,
+} from "../network/layout";
 import { quoted } from "../core/text";
 import { formatPath } from "./errors";
 import { IAM_NAME_MAX, routerRoleName } from "../interconnect/names";
@@ -166,11 +175,24 @@ const hubSchema = z
     cidr: awsCidr("VPC CIDR"),
     availabilityZones: availabilityZones.optional(),
     azCount: azCount.optional(),
+    maxAzCount: z
+      .number()
+      .int()
+      .min(2)
+      .max(MAX_AZS, `must be at most ${MAX_AZS}`)
+      .optional()
+      .meta({
+        description: `AZ slots the resource gateway and the proxy's load balancers span from the start, so that adding hub AZs up to this count never touches them. Default: ${DEFAULT_MAX_AZ_COUNT}, or the hub's AZ count if larger`,
+      }),
     natGateways: z.enum(["single", "per-az"]).default("single").meta({ description: "One NAT gateway, or one per AZ (no cross-AZ dependency)" }),
     subnets: z
       .strictObject({
         private: z.array(awsCidr("subnet CIDR")).optional().meta({ description: "One per AZ. Default: carved from the VPC CIDR" }),
         public: z.array(awsCidr("subnet CIDR")).optional().meta({ description: "One per AZ. Default: carved from the VPC CIDR" }),
+        gateway: z
+          .array(awsCidr("subnet CIDR"))
+          .optional()
+          .meta({ description: `The resource gateway's and the proxy load balancers' own subnets, one per AZ slot (maxAzCount), each /${MAX_GATEWAY_SUBNET_PREFIX} or larger. Default: carved from the VPC CIDR` }),
       })
       .default({}),
     proxy: z
@@ -225,9 +247,14 @@ const hubSchema = z
     const vpc = parseCidr(hub.cidr);
     const firstPrivate = hub.subnets.private?.[0] ?? (typeof vpc !== "string" && vpc.prefix <= MAX_PRIVATE_CARVE_PREFIX ? carvePrivateSubnets(hub.cidr, 1)[0] : undefined);
     checkProxyMode(hub.proxy, firstPrivate, ctx);
+    const slots = hub.maxAzCount ?? Math.max(DEFAULT_MAX_AZ_COUNT, zones);
+    if (hub.maxAzCount !== undefined && hub.maxAzCount < zones) {
+      ctx.addIssue({ code: "custom", path: ["maxAzCount"], message: `is ${hub.maxAzCount}, fewer than the hub's ${zones} Availability Zones: the gateway subnets must cover every hub AZ` });
+    }
     const subnets = [
       ...checkSubnets(hub.cidr, hub.subnets.private, zones, ["subnets", "private"], MAX_PRIVATE_CARVE_PREFIX, ctx),
       ...checkSubnets(hub.cidr, hub.subnets.public, zones, ["subnets", "public"], MAX_PUBLIC_CARVE_PREFIX, ctx),
+      ...checkGatewaySubnets(hub, slots, ctx),
     ];
     checkNoOverlap(subnets, ctx);
   });
@@ -291,6 +318,13 @@ const spokeSchema = z
       .boolean()
       .default(false)
       .meta({ description: "The project deploys its own spoke with EgressSpoke; the hub exposes its port, no spoke stack is made here" }),
+    retired: z
+      .boolean()
+      .default(false)
+      .meta({
+        description:
+          "Retire the spoke: its stack is synthesized empty so that deploying it destroys the endpoint and everything else it made, while the hub keeps serving its port; remove the entry afterwards and the hub drops its configuration",
+      }),
   })
   .superRefine((spoke, ctx) => {
     const newVpcKeys = (["cidr", "availabilityZones", "azCount", "subnets"] as const).filter((k) => spoke[k] !== undefined);
@@ -611,6 +645,37 @@ function checkSubnets(
     }
     return [{ cidr, path: [...path, i] }];
   });
+}
+
+/**
+ * The gateway subnets: listed (one per AZ slot, each big enough for a gateway ENI's addresses and
+ * the NLB nodes) or carved, in which case the carved ones join the overlap check so that a clash
+ * with listed private or public subnets names the setting to add.
+ */
+function checkGatewaySubnets(
+  hub: { cidr: string; maxAzCount?: number; subnets: { gateway?: string[] }; resourceGateway: { ipv4AddressesPerEni: number } },
+  slots: number,
+  ctx: Ctx,
+): { cidr: string; path: Path }[] {
+  const path: Path = ["subnets", "gateway"];
+  const listed = checkSubnets(hub.cidr, hub.subnets.gateway, slots, path, MAX_GATEWAY_CARVE_PREFIX, ctx);
+  for (const { cidr, path: at } of listed) {
+    const parsed = parseCidr(cidr);
+    if (typeof parsed === "string") continue;
+    // AWS reserves 5 addresses per subnet; each gateway ENI takes ipv4AddressesPerEni, each NLB node one.
+    const usable = 2 ** (32 - parsed.prefix) - 5;
+    if (parsed.prefix > MAX_GATEWAY_SUBNET_PREFIX || usable < hub.resourceGateway.ipv4AddressesPerEni + 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: at,
+        message: `${quoted(cidr)} is too small: a gateway subnet must be /${MAX_GATEWAY_SUBNET_PREFIX} or larger, with room for the gateway ENI's ${hub.resourceGateway.ipv4AddressesPerEni} addresses (resourceGateway.ipv4AddressesPerEni) and the NLB nodes`,
+      });
+    }
+  }
+  if (hub.subnets.gateway) return listed;
+  const vpc = parseCidr(hub.cidr);
+  if (typeof vpc === "string" || vpc.prefix > MAX_GATEWAY_CARVE_PREFIX) return [];
+  return carveGatewaySubnets(hub.cidr, slots).map((cidr) => ({ cidr, path }));
 }
 
 function checkNoOverlap(subnets: { cidr: string; path: Path }[], ctx: Ctx): void {

@@ -9,8 +9,15 @@ export interface HubOutputs {
   readonly vpc_id: string;
   /** CIDR of the hub VPC. */
   readonly vpc_cidr: string;
-  /** Private subnets of the hub, one per AZ (the resource gateway's subnets). */
+  /** Private subnets of the hub, one per AZ (the proxies'). */
   readonly private_subnet_ids: string[];
+  /** The resource gateway's and the proxy load balancers' own subnets, one per AZ slot. */
+  readonly gateway_subnet_ids: string[];
+  /**
+   * AZ IDs of the resource gateway's subnets. A Resource endpoint needs a subnet in one of them (AZ
+   * IDs, not names: names differ per account); spokes check it at plan time.
+   */
+  readonly gateway_availability_zone_ids: string[];
   /** Public addresses the internet sees for proxied traffic (the NAT gateways' EIPs). */
   readonly nat_public_ips: string[];
   /** ARN of the VPC Lattice resource gateway exposing the proxy. */
@@ -32,7 +39,9 @@ export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs]-?: stri
   region: "Region of the hub; spokes live in the same Region",
   vpc_id: "ID of the hub VPC",
   vpc_cidr: "CIDR of the hub VPC",
-  private_subnet_ids: "Private subnets of the hub, one per AZ",
+  private_subnet_ids: "Private subnets of the hub (the proxies'), one per AZ",
+  gateway_subnet_ids: "The resource gateway's and proxy load balancers' own subnets, one per AZ slot",
+  gateway_availability_zone_ids: "AZ IDs of the resource gateway's subnets: a spoke endpoint needs a subnet in one of them",
   nat_public_ips: "Public IPs of the NAT gateways: what the internet sees",
   resource_gateway_arn: "ARN of the resource gateway exposing the proxy",
   resource_configuration_arns: "Map of spoke name to the ARN of its resource configuration",

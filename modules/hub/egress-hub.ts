@@ -62,6 +62,7 @@ export class EgressHub extends Construct {
       zones: hub.zones,
       privateSubnets: hub.privateSubnets,
       publicSubnets: hub.publicSubnets,
+      gatewaySubnets: hub.gatewaySubnets,
       natGateways: hub.natGateways,
     });
     const vpcId = this.network.vpc.id;
@@ -80,10 +81,12 @@ export class EgressHub extends Construct {
       vpcId,
       tags: { Name: `${name}-resource-gateway` },
     });
+    // Its own subnets, created up front for every AZ slot: `subnet_ids` forces a new gateway, which
+    // would replace every resource configuration on it and every spoke's endpoint.
     this.resourceGateway = new VpclatticeResourceGateway(this, "resource-gateway", {
       name: `${name}-hub`,
       vpcId,
-      subnetIds: this.network.privateSubnetIds,
+      subnetIds: this.network.gatewaySubnetIds,
       securityGroupIds: [gatewaySg.id],
       ipAddressType: "IPV4",
       ipv4AddressesPerEni: hub.resourceGateway.ipv4AddressesPerEni,
@@ -96,6 +99,7 @@ export class EgressHub extends Construct {
       region: hub.region,
       vpcId,
       subnetIds: this.network.privateSubnetIds,
+      loadBalancerSubnetIds: this.network.gatewaySubnetIds,
       squidConf: hubSquidConf(hub, props.spokes),
       listeners: props.spokes,
       clientSecurityGroupId: gatewaySg.id,
@@ -135,6 +139,8 @@ export class EgressHub extends Construct {
         vpc_id: vpcId,
         vpc_cidr: hub.cidr,
         private_subnet_ids: this.network.privateSubnetIds,
+        gateway_subnet_ids: this.network.gatewaySubnetIds,
+        gateway_availability_zone_ids: this.network.gatewayAvailabilityZoneIds,
         nat_public_ips: this.network.natPublicIps,
         resource_gateway_arn: this.resourceGateway.arn,
         resource_configuration_arns: Object.fromEntries(Object.entries(configurations).map(([spoke, c]) => [spoke, c.arn])),

@@ -52,6 +52,11 @@ export class HubRemoteState extends Construct {
     return Token.asString(Fn.lookup(this.state.get("resource_share_arns" satisfies HubOutputName), spokeName));
   }
 
+  /** AZ IDs of the resource gateway's subnets. */
+  gatewayAvailabilityZoneIds(): string[] {
+    return this.state.getList("gateway_availability_zone_ids" satisfies HubOutputName);
+  }
+
   /** The proxy port of `spokeName`. */
   proxyPort(spokeName: string): number {
     return Token.asNumber(Fn.lookup(this.state.get("proxy_ports" satisfies HubOutputName), spokeName));

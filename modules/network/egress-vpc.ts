@@ -9,7 +9,7 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Fn } from "cdktf";
+import { Fn, Op } from "cdktf";
 import { Construct } from "constructs";
 import type { ZonePlacement } from "../config/model";
 import { cidrContains, parseCidr } from "./cidr";
@@ -28,6 +28,14 @@ export interface EgressVpcProps {
    * @default - no public subnets, no internet gateway, no NAT (a spoke)
    */
   readonly publicSubnets?: readonly string[];
+  /**
+   * Subnets of their own for the resource gateway and load balancers (the hub), one per AZ slot,
+   * possibly more than `zones.count`: slots past the listed zones take the Region's other AZs,
+   * looked up at plan time in name order, so that adding AZs later leaves these subnets alone.
+   * They route only inside the VPC.
+   * @default - none
+   */
+  readonly gatewaySubnets?: readonly string[];
   /** NAT gateways when public subnets exist; `none` for a VPC whose public subnets need only the internet gateway. @default "single" */
   readonly natGateways?: "single" | "per-az" | "none";
   /** Provider of the VPC's Region. @default - the stack's default provider */
@@ -45,6 +53,12 @@ export class EgressVpc extends Construct {
   readonly publicSubnetIds: string[];
   /** One per AZ; gateway endpoints attach here. */
   readonly privateRouteTableIds: string[];
+  /** AZ IDs (the same zone in every account, unlike names) of the private subnets, in slot order. */
+  readonly privateAvailabilityZoneIds: string[];
+  /** The gateway subnets, in slot order (see `gatewaySubnets`). */
+  readonly gatewaySubnetIds: string[];
+  /** AZ IDs of the gateway subnets, in slot order. */
+  readonly gatewayAvailabilityZoneIds: string[];
   /** The public subnets' route table (default route to the internet gateway), when there are public subnets. */
   readonly publicRouteTableId?: string;
   readonly natPublicIps: string[];
@@ -67,8 +81,11 @@ export class EgressVpc extends Construct {
     // Strip every rule from the default security group so nothing lands in it by accident.
     new DefaultSecurityGroup(this, "default-sg", { provider, vpcId: this.vpc.id, tags: { Name: `${props.name}-default-unused` } });
 
-    const zoneName = zoneResolver(this, props.zones, provider);
+    const zoneName = zoneResolver(this, props.zones, Math.max(props.zones.count, props.gatewaySubnets?.length ?? 0), provider);
     const slots = props.privateSubnets.map((_, i) => `az${i + 1}`);
+    const gatewaySubnets = gatewaySubnetsOf(this, props, this.vpc.id, zoneName);
+    this.gatewaySubnetIds = gatewaySubnets.map((s) => s.id);
+    this.gatewayAvailabilityZoneIds = gatewaySubnets.map((s) => s.availabilityZoneId);
 
     const privateSubnets = props.privateSubnets.map(
       (cidr, i) =>
@@ -78,9 +95,21 @@ export class EgressVpc extends Construct {
           cidrBlock: cidr,
           availabilityZone: zoneName(i),
           tags: { Name: `${props.name}-private-${slots[i]}`, "egresslink:tier": "private" },
+          // The NLBs serve only AZs they have a subnet in: an AZ slot's proxies and gateway subnet share the AZ.
+          lifecycle: gatewaySubnets[i]
+            ? {
+                precondition: [
+                  {
+                    condition: Op.eq(zoneName(i), gatewaySubnets[i].availabilityZone),
+                    errorMessage: `egresslink: AZ ${i + 1} of ${props.name} must be ${gatewaySubnets[i].availabilityZone}, where its gateway subnet was created up front (moving that subnet would replace the resource gateway and every spoke's endpoint): list ${gatewaySubnets[i].availabilityZone} as AZ ${i + 1}`,
+                  },
+                ],
+              }
+            : undefined,
         }),
     );
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.privateAvailabilityZoneIds = privateSubnets.map((s) => s.availabilityZoneId);
     const privateTables = slots.map(
       (slot) => new RouteTable(this, `private-rt-${slot}`, { provider, vpcId: this.vpc.id, tags: { Name: `${props.name}-private-${slot}` } }),
     );
@@ -130,6 +159,29 @@ export class EgressVpc extends Construct {
   }
 }
 
+/** The gateway subnets' route table has only the VPC's local route: their ENIs talk to the proxies and nothing else. */
+function gatewaySubnetsOf(scope: EgressVpc, props: EgressVpcProps, vpcId: string, zoneName: (slot: number) => string): Subnet[] {
+  const cidrs = props.gatewaySubnets ?? [];
+  if (cidrs.length === 0) return [];
+  const { provider } = props;
+  const table = new RouteTable(scope, "gateway-rt", { provider, vpcId, tags: { Name: `${props.name}-gateway` } });
+  return cidrs.map((cidr, i) => {
+    const slot = `az${i + 1}`;
+    const subnet = new Subnet(scope, `gateway-${slot}`, {
+      provider,
+      vpcId,
+      cidrBlock: cidr,
+      availabilityZone: zoneName(i),
+      tags: { Name: `${props.name}-gateway-${slot}`, "egresslink:tier": "gateway" },
+      // Never moved by a config edit (that would replace the resource gateway and every spoke's
+      // endpoint): the private subnet of the same slot must follow it instead (its precondition).
+      lifecycle: { ignoreChanges: ["availability_zone"] },
+    });
+    new RouteTableAssociation(scope, `gateway-rta-${slot}`, { provider, subnetId: subnet.id, routeTableId: table.id });
+    return subnet;
+  });
+}
+
 function validate(props: EgressVpcProps, publicSubnets: readonly string[]): void {
   const net = parseCidr(props.cidr);
   if (typeof net === "string") throw new Error(`EgressVpc '${props.name}': 'cidr' ${net}`);
@@ -140,23 +192,38 @@ function validate(props: EgressVpcProps, publicSubnets: readonly string[]): void
   if (publicSubnets.length > 0 && publicSubnets.length !== props.zones.count) {
     throw new Error(`EgressVpc '${props.name}': 'publicSubnets' lists ${publicSubnets.length} subnets for ${props.zones.count} AZs`);
   }
-  for (const subnet of [...props.privateSubnets, ...publicSubnets]) {
+  const gatewaySubnets = props.gatewaySubnets ?? [];
+  if (gatewaySubnets.length > 0 && gatewaySubnets.length < props.zones.count) {
+    throw new Error(`EgressVpc '${props.name}': 'gatewaySubnets' lists ${gatewaySubnets.length} subnets for ${props.zones.count} AZs; give one per AZ slot, at least one per AZ`);
+  }
+  for (const subnet of [...props.privateSubnets, ...publicSubnets, ...gatewaySubnets]) {
     if (typeof parseCidr(subnet) === "string" || !cidrContains(props.cidr, subnet)) {
       throw new Error(`EgressVpc '${props.name}': subnet ${subnet} is not a CIDR inside ${props.cidr}`);
     }
   }
 }
 
-/** Maps an AZ slot to its name: listed names, or the Region's zones looked up at plan time. */
-function zoneResolver(scope: Construct, zones: ZonePlacement, provider: AwsProvider | undefined): (slot: number) => string {
-  if (zones.names) {
-    const names = zones.names;
-    return (slot) => names[slot];
-  }
+/**
+ * Maps an AZ slot to its name: the listed names, or the Region's zones looked up at plan time
+ * (in name order; with listed names, slots past them take the unlisted zones). A slot the Region
+ * has no zone for fails the plan with a message, instead of wrapping around to a used zone.
+ */
+function zoneResolver(scope: Construct, zones: ZonePlacement, slotCount: number, provider: AwsProvider | undefined): (slot: number) => string {
+  const listed = zones.names ?? [];
+  if (slotCount <= listed.length) return (slot) => listed[slot];
   const available = new DataAwsAvailabilityZones(scope, "zones", {
     provider,
     state: "available",
     filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+    lifecycle: {
+      postcondition: [
+        {
+          condition: `\${length(self.names) >= ${slotCount}}`,
+          errorMessage: `egresslink: this VPC needs ${slotCount} Availability Zones (its AZ slots, hub.maxAzCount for the hub) but the Region offers fewer without opt-in; lower the count`,
+        },
+      ],
+    },
   });
-  return (slot) => Fn.element(available.names, slot);
+  const unlisted = listed.length > 0 ? Fn.sort(Fn.setsubtract(available.names, [...listed])) : available.names;
+  return (slot) => (slot < listed.length ? listed[slot] : Fn.element(unlisted, slot - listed.length));
 }

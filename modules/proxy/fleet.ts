@@ -24,8 +24,15 @@ export interface ProxyFleetProps {
   /** Region of the fleet (names the IAM role, which is account-wide, and the AMI lookups). */
   readonly region: string;
   readonly vpcId: string;
-  /** Private subnets, one per AZ in AZ order. The single-mode ENI lives in the first. */
+  /** Private subnets, one per AZ in AZ order, for the instances. The single-mode ENI lives in the first. */
   readonly subnetIds: readonly string[];
+  /**
+   * ha: the NLBs' subnets. Give them subnets of their own spanning every AZ the instances may ever
+   * use: an NLB cannot leave a subnet without being replaced (a new DNS name under every resource
+   * configuration), and instances in an AZ the NLB is not in get no traffic.
+   * @default - subnetIds
+   */
+  readonly loadBalancerSubnetIds?: readonly string[];
   /** The rendered squid.conf (see `renderSquidConf`); stored in SSM, never in user data. */
   readonly squidConf: string;
   /** The spokes' ports: NLB listeners (ha) and security group rules. */
@@ -190,7 +197,7 @@ export class ProxyFleet extends Construct {
           name: `${name}-proxy-${block.start}`,
           internal: true,
           loadBalancerType: "network",
-          subnets: [...props.subnetIds],
+          subnets: [...(props.loadBalancerSubnetIds ?? props.subnetIds)],
           securityGroups: [frontSg.id],
           enableCrossZoneLoadBalancing: true,
           tags: { Name: `${name}-proxy-${block.start}` },
@@ -208,6 +215,10 @@ export class ProxyFleet extends Construct {
             // (TCP: 10 s, the whole interval): a target that hangs fails its check within half the interval.
             healthCheck: { protocol: "TCP", port: "traffic-port", interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 2 },
             tags: { Name: `${name}-${l.name}`, "egresslink:spoke": l.name },
+            // A new port replaces the group; the listener (updated in place) must move to the new one
+            // before the old is deleted ("target group is currently in use by a listener"). Without a
+            // `name`, the provider generates a unique one, so old and new can coexist.
+            lifecycle: { createBeforeDestroy: true },
           });
           new LbListener(shard, `listener-${l.name}`, { loadBalancerArn: nlb.arn, port: l.port, protocol: "TCP", defaultAction: [{ type: "forward", targetGroupArn: tg.arn }] });
           targets[l.name] = { kind: "dns", domainName: nlb.dnsName };

@@ -109,12 +109,12 @@ function validate(input: SquidConfInput): void {
   }
 }
 
-/** The hub's squid.conf: every spoke's port and allow-list; clients are the gateway's (and NLBs') private subnets. */
-export function hubSquidConf(hub: Pick<HubConfig, "privateSubnets" | "proxy">, spokes: readonly ProxyListener[]): string {
+/** The hub's squid.conf: every spoke's port and allow-list; clients are the gateway subnets (the resource gateway's and NLBs' ENIs), nothing else. */
+export function hubSquidConf(hub: Pick<HubConfig, "gatewaySubnets" | "proxy">, spokes: readonly ProxyListener[]): string {
   return renderSquidConf({
     listeners: spokes,
     // The resource gateway source-NATs every spoke into the hub's private subnets (the NLBs live there too).
-    clientCidrs: hub.privateSubnets,
+    clientCidrs: hub.gatewaySubnets,
     allowedDomains: hub.proxy.allowedDomains,
     connectPorts: hub.proxy.connectPorts,
   });

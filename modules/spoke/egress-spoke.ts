@@ -96,12 +96,14 @@ export class EgressSpoke extends Construct {
     const checks: Precondition[] = [];
     let routeTableIds: readonly string[];
     let existingVpc: DataAwsVpc | undefined;
+    let subnetZoneIds: string[];
     if (props.vpc.kind === "new") {
       this.network = new EgressVpc(this, "network", { name, cidr: props.vpc.cidr, zones: props.vpc.zones, privateSubnets: props.vpc.subnets });
       this.vpcId = this.network.vpc.id;
       this.vpcCidr = props.vpc.cidr;
       this.subnetIds = this.network.privateSubnetIds;
       routeTableIds = this.network.privateRouteTableIds;
+      subnetZoneIds = this.network.privateAvailabilityZoneIds;
     } else {
       existingVpc = new DataAwsVpc(this, "vpc", { id: props.vpc.vpcId });
       this.vpcId = existingVpc.id;
@@ -110,6 +112,7 @@ export class EgressSpoke extends Construct {
       routeTableIds = props.vpc.routeTableIds ?? [];
       // What the config cannot know: checked at plan time, before anything is created.
       const subnets = props.vpc.subnetIds.map((subnetId) => new DataAwsSubnet(this, `subnet-${subnetId}`, { id: subnetId }));
+      subnetZoneIds = subnets.map((s) => s.availabilityZoneId);
       checks.push(
         {
           condition: Op.eq(Fn.lengthOf(Fn.distinct(subnets.map((s) => s.availabilityZone))), subnets.length),
@@ -122,6 +125,12 @@ export class EgressSpoke extends Construct {
       );
     }
     this.proxyPort = this.hub.proxyPort(spokeName);
+    // By AZ ID: AZ names map to different zones in different accounts.
+    checks.push({
+      // At least 1 (cdktf's Op renders a literal 0 as "undefined").
+      condition: Op.gte(Fn.lengthOf(Fn.setintersection(this.hub.gatewayAvailabilityZoneIds(), [subnetZoneIds])), 1),
+      errorMessage: `egresslink spoke ${spokeName}: the endpoint's subnets share no Availability Zone (by AZ ID) with the hub's resource gateway; put a subnet in one of the AZ IDs of the hub output gateway_availability_zone_ids`,
+    });
 
     const acceptance = props.acceptResourceShare ? new RamResourceShareAccepter(this, "accept-share", { shareArn: this.hub.resourceShareArn(spokeName) }) : undefined;
     this.securityGroup = new SecurityGroup(this, "endpoint-sg", {

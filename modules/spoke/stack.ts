@@ -14,9 +14,14 @@ export function spokeStackName(spokeName: string): string {
   return `spoke-${spokeName}`;
 }
 
-/** One project VPC's stack: its {@link EgressSpoke}, state in S3, the hub read from the hub's state. */
+/**
+ * One project VPC's stack: its {@link EgressSpoke}, state in S3, the hub read from the hub's state.
+ * A retired spoke's stack keeps only the provider and the backend (same state key): deploying it
+ * destroys everything its state holds, while the hub still serves the spoke's port.
+ */
 export class SpokeStack extends EgressStack {
-  readonly spoke: EgressSpoke;
+  /** The spoke's resources; undefined when the spoke is retired. */
+  readonly spoke?: EgressSpoke;
 
   constructor(scope: Construct, config: EgressConfig, spoke: SpokeConfig & { readonly vpc: SpokeVpcConfig }) {
     const state = spokeStateAccess(config, spoke);
@@ -27,6 +32,7 @@ export class SpokeStack extends EgressStack {
       roleArn: spoke.roleArn,
       state: state.own,
     });
+    if (spoke.retired) return;
     this.spoke = new EgressSpoke(this, "spoke", {
       spokeName: spoke.name,
       namePrefix: config.name,
