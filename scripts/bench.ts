@@ -14,6 +14,7 @@ import { loadConfigFile } from "../modules/config/load";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { encodeProxyConfig } from "../modules/proxy/config-delivery";
 import { generatedSpokes } from "../test/helpers";
+import { withLogDaemonIn } from "../test/helpers-squid";
 
 const ROOT = join(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -33,7 +34,7 @@ function squidParse(configFile: string): { spokes: number; confBytes: number; ss
   const config = loadConfigFile(configFile);
   const conf = hubSquidConf(config.hub, config.spokes);
   const file = join(work, `squid-${config.spokes.length}.conf`);
-  writeFileSync(file, conf);
+  writeFileSync(file, withLogDaemonIn(work, conf));
   const squid = spawnSync("sh", ["-c", "command -v squid"], { encoding: "utf8" }).stdout.trim();
   let parseMedianMs: number | string = "squid not installed";
   if (squid) {

@@ -41,7 +41,12 @@ programDescribe("cloud-init schema validates every rendered user-data document",
 
   test.each(documents)("%s mode: every shell script it writes is valid bash", (mode, userData) => {
     const scripts = (parse(userData).write_files as { path: string; content: string }[]).filter((f) => f.content.startsWith("#!/bin/bash"));
-    expect(scripts.length).toBe(mode === "single" ? 2 : 1);
+    expect(scripts.map((f) => f.path)).toEqual([
+      "/usr/local/sbin/egresslink-squid-sync",
+      "/usr/local/sbin/egresslink-squid-ports",
+      "/usr/local/libexec/egresslink-log-daemon",
+      ...(mode === "single" ? ["/usr/local/sbin/egresslink-attach-eni"] : []),
+    ]);
     for (const script of scripts) {
       const check = spawnSync("bash", ["-n"], { input: script.content, encoding: "utf8" });
       expect([script.path, check.status, check.stderr]).toEqual([script.path, 0, ""]);

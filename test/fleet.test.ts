@@ -90,7 +90,7 @@ describe("proxy fleet, ha mode (default)", () => {
         port,
         protocol: "TCP",
         target_type: "instance",
-        health_check: { protocol: "TCP", port: "traffic-port" },
+        health_check: { protocol: "TCP", port: "32767" },
       });
       expect(resourceAt(hub, "aws_lb_listener", `ports-3100/listener-${spoke}`)).toMatchObject({
         load_balancer_arn: ref(nlb, "arn"),
@@ -117,11 +117,12 @@ describe("proxy fleet, ha mode (default)", () => {
     const sg = (suffix: string) => ref(addressAt(hub, "aws_security_group", suffix), "id");
     const [gateway, nlb, proxy] = [sg("hub/gateway-sg"), sg("proxy/nlb-sg"), sg("proxy/sg")];
     const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule")).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port]);
-    expect(ingress).toEqual(expect.arrayContaining([[nlb, gateway, 3128, 3132], [proxy, nlb, 3128, 3132]]));
-    expect(ingress).toHaveLength(2);
+    // Plus Squid's health-check port, from the NLBs only.
+    expect(ingress).toEqual(expect.arrayContaining([[nlb, gateway, 3128, 3132], [proxy, nlb, 3128, 3132], [proxy, nlb, 32767, 32767]]));
+    expect(ingress).toHaveLength(3);
     const egress = Object.values(resources(hub, "aws_vpc_security_group_egress_rule"));
     expect(egress.filter((r) => r.referenced_security_group_id).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port])).toEqual(
-      expect.arrayContaining([[gateway, nlb, 3128, 3132], [nlb, proxy, 3128, 3132]]),
+      expect.arrayContaining([[gateway, nlb, 3128, 3132], [nlb, proxy, 3128, 3132], [nlb, proxy, 32767, 32767]]),
     );
     const web = egress.filter((r) => r.cidr_ipv4 === "0.0.0.0/0").map((r) => [r.security_group_id, r.from_port]);
     expect(web.sort((a, b) => a[1] - b[1])).toEqual([[proxy, 80], [proxy, 443]]);
@@ -145,6 +146,19 @@ describe("proxy fleet, ha mode (default)", () => {
       { sid: "ShipProxyLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], resources: [ref(logs, "arn"), `${ref(logs, "arn")}:*`] },
     ]);
     expect(resourceAt(hub, "aws_iam_role", "proxy/role").name).toBe("egress-proxy-ap-northeast-1");
+  });
+
+  test("one metric filter on the proxy log group turns the port check's cache.log lines into SpokePortNotListening, by spoke", () => {
+    expect(Object.values(resources(hub, "aws_cloudwatch_log_metric_filter"))).toEqual([
+      {
+        name: "egress-spoke-port-not-listening",
+        log_group_name: ref(addressAt(hub, "aws_cloudwatch_log_group", "proxy/logs"), "name"),
+        // Space-delimited: `<date> <time> egresslink: port <port> of spoke <spoke> is not listening`.
+        pattern: '[date, time, w0 = "egresslink:", w1 = "port", port, w3 = "of", w4 = "spoke", spoke, w6 = "is", w7 = "not", w8 = "listening"]',
+        // No default_value: CloudWatch allows none with dimensions.
+        metric_transformation: { name: "SpokePortNotListening", namespace: "egresslink/egress", value: "1", unit: "Count", dimensions: { Spoke: "$spoke" } },
+      },
+    ]);
   });
 
   test("x86 instance types get the x86_64 AMI", () => {
@@ -181,8 +195,12 @@ describe("proxy fleet, more than 50 spokes", () => {
     );
   });
 
-  test("security groups need one rule per block, not per spoke", () => {
-    expect(Object.keys(resources(hub, "aws_vpc_security_group_ingress_rule"))).toHaveLength(4);
+  test("security groups need one rule per block, not per spoke (and one for the health port)", () => {
+    expect(Object.keys(resources(hub, "aws_vpc_security_group_ingress_rule"))).toHaveLength(5);
+  });
+
+  test("one port metric filter for every spoke (the spoke is its metric's dimension)", () => {
+    expect(Object.keys(resources(hub, "aws_cloudwatch_log_metric_filter"))).toHaveLength(1);
   });
 });
 

@@ -282,6 +282,10 @@ export const REPLACE_FORCING: Readonly<Record<string, ReplaceRules>> = {
     source: "internal/service/logs/group.go; 5.100 plan: name replaces, retention_in_days updates",
     forceNew: ["name", "name_prefix"],
   },
+  aws_cloudwatch_log_metric_filter: {
+    source: "internal/service/logs/metric_filter.go: name and log_group_name are ForceNew; pattern and metric_transformation update in place (PutMetricFilter)",
+    forceNew: ["name", "log_group_name"],
+  },
   aws_iam_role: {
     source: "internal/service/iam/role.go; 5.100 plan: name replaces, assume_role_policy updates",
     forceNew: ["name", "name_prefix"],

@@ -5,8 +5,11 @@ import { domainEntryProblem, domainListProblems } from "../modules/proxy/domains
 import { isGravitonType } from "../modules/core/instance";
 import { encodeProxyConfig } from "../modules/proxy/config-delivery";
 import { portBlocks } from "../modules/proxy/port-blocks";
-import { DENIED_DESTINATIONS, renderSquidConf } from "../modules/proxy/squid-conf";
-import { renderAgentConfig, renderProxyUserData, renderSyncScript } from "../modules/proxy/user-data";
+import { cidrContains } from "../modules/network/cidr";
+import { DEFAULT_LOG_DAEMON, DENIED_DESTINATIONS, deniedDestinations, hubSquidConf, renderSquidConf } from "../modules/proxy/squid-conf";
+import { renderAgentConfig, renderLogDaemon, renderProxyUserData, renderSyncScript } from "../modules/proxy/user-data";
+import { defaultConfig } from "./helpers";
+import { ipv6Bytes } from "./helpers-squid";
 
 describe("renderSquidConf", () => {
   const conf = renderSquidConf({
@@ -21,7 +24,7 @@ describe("renderSquidConf", () => {
   const lines = conf.split("\n");
 
   test("one named port per spoke, in name order, with an ACL on each port name", () => {
-    expect(lines.filter((l) => l.startsWith("http_port"))).toEqual(["http_port 3128 name=alpha", "http_port 3129 name=mid", "http_port 4000 name=zeta"]);
+    expect(lines.filter((l) => l.startsWith("http_port"))).toEqual(["http_port 3128 name=alpha", "http_port 3129 name=mid", "http_port 4000 name=zeta", "http_port 32767 name=egresslink-health"]);
     expect(lines).toContain("acl spoke_alpha myportname alpha");
   });
 
@@ -31,21 +34,58 @@ describe("renderSquidConf", () => {
     expect(lines).toContain("acl allowed_alpha dstdomain -n .github.com pypi.org");
     const access = lines.filter((l) => l.startsWith("http_access"));
     expect(access.filter((l) => l.startsWith("http_access allow"))).toEqual([
-      "http_access allow egress_allowed_everywhere",
-      "http_access allow spoke_alpha allowed_alpha",
-      "http_access allow spoke_zeta allowed_zeta",
+      "http_access allow egress_allowed_everywhere !egress_denied_dst",
+      "http_access allow spoke_alpha allowed_alpha !egress_denied_dst",
+      "http_access allow spoke_zeta allowed_zeta !egress_denied_dst",
     ]);
     expect(access[access.length - 1]).toBe("http_access deny all");
   });
 
-  test("denials come before any allow", () => {
+  test("denials that need no DNS come before any allow", () => {
     const access = lines.filter((l) => l.startsWith("http_access"));
-    expect(access.slice(0, 4)).toEqual([
+    expect(access.slice(0, 6)).toEqual([
       "http_access deny !egress_clients",
       "http_access deny !egress_web_ports",
       "http_access deny egress_connect !egress_connect_ports",
-      "http_access deny egress_denied_dst",
+      "http_access deny !egress_http !egress_connect",
+      "http_access deny egress_squid_internal",
+      "http_access deny egress_overlong_name",
     ]);
+  });
+
+  test("a destination's addresses are looked up only after its name passed an allow-list", () => {
+    // Squid evaluates a line's ACLs left to right and stops at the first mismatch; `dst` resolves the name.
+    const access = lines.filter((l) => l.startsWith("http_access"));
+    const allowLists = new Set(lines.filter((l) => / dstdomain -n /.test(l)).map((l) => l.split(" ")[1]));
+    for (const line of access.filter((l) => l.includes("egress_denied_dst"))) {
+      const acls = line.split(" ").slice(2);
+      expect(acls[acls.length - 1]).toBe("!egress_denied_dst");
+      expect(acls.slice(0, -1).some((acl) => allowLists.has(acl))).toBe(true);
+    }
+    expect(lines.filter((l) => / dst /.test(l)).map((l) => l.split(" ")[1])).toEqual(["egress_denied_dst"]);
+  });
+
+  test("only plain HTTP URLs and CONNECT; no cache manager or other Squid-internal URL on any host", () => {
+    expect(lines).toContain("acl egress_http proto HTTP");
+    expect(lines).toContain("acl egress_squid_internal urlpath_regex ^/squid-internal-");
+  });
+
+  test("host names DNS cannot carry (a label over 63 or a name over 253 characters) are refused by their text", () => {
+    const acl = lines.find((l) => l.startsWith("acl egress_overlong_name "))!;
+    expect(acl).toBe("acl egress_overlong_name dstdom_regex -n [^.]{64} .{254}");
+    const [label, name] = acl.split(" ").slice(4).map((r) => new RegExp(r));
+    expect(label.test(`${"a".repeat(64)}.example.com`)).toBe(true);
+    expect(label.test(`${"a".repeat(63)}.example.com`)).toBe(false);
+    const longest = `${["a", "b", "c"].map((c) => c.repeat(63)).join(".")}.${"d".repeat(61)}`;
+    expect(longest).toHaveLength(253);
+    expect(name.test(longest)).toBe(false);
+    expect(name.test(`${longest}e`)).toBe(true);
+  });
+
+  test("no reverse lookups of clients: the unused helpers' extras drop Squid's default %>A", () => {
+    expect(lines).toContain('url_rewrite_extras "%>a %un %>rm myip=%la myport=%lp"');
+    expect(lines).toContain('store_id_extras "%>a %un %>rm myip=%la myport=%lp"');
+    expect(conf).not.toContain("%>A");
   });
 
   test("CONNECT only to 443 by default, or the configured ports; plain HTTP on 80", () => {
@@ -56,12 +96,13 @@ describe("renderSquidConf", () => {
     expect(wider).toContain("acl egress_web_ports port 80 443 8443");
   });
 
-  test("private, shared, loopback and link-local destinations are denied", () => {
+  test("private, shared, loopback and link-local destinations are denied, and IPv6 forms of IPv4", () => {
     const denied = lines.find((l) => l.startsWith("acl egress_denied_dst dst "))!.split(" ").slice(3);
     expect(denied).toEqual([...DENIED_DESTINATIONS]);
-    for (const range of ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "::1", "fc00::/7", "fe80::/10"]) {
-      expect(denied).toContain(range);
-    }
+    expect(denied).toEqual([
+      "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
+      "::/96", "64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "2002::/16", "fc00::/7", "fe80::/10",
+    ]);
   });
 
   test("clients only from the given subnets; no cache, Via, X-Forwarded-For or version; spoke-named log lines", () => {
@@ -73,6 +114,9 @@ describe("renderSquidConf", () => {
     expect(lines).toContain("note spoke alpha spoke_alpha");
     expect(lines.find((l) => l.startsWith("logformat egress "))).toMatch(/spoke=%\{spoke\}note .*method=%rm host=%>rd .*status=%>Hs bytes=%<st/);
     expect(lines).toContain("access_log daemon:/var/log/squid/access.log egress");
+    // Through egresslink's daemon, which names the spoke on lines no note reaches.
+    expect(lines).toContain("logfile_daemon /usr/local/libexec/egresslink-log-daemon");
+    expect(renderSquidConf({ listeners: [], clientCidrs: ["10.0.0.0/8"], logDaemon: "/tmp/x/log-daemon" })).toMatch(/^logfile_daemon \/tmp\/x\/log-daemon$/m);
   });
 
   test("uses no version-specific predefined ACLs", () => {
@@ -83,8 +127,59 @@ describe("renderSquidConf", () => {
     expect(() => renderSquidConf({ listeners: [], clientCidrs: [] })).toThrow(/'clientCidrs'/);
     expect(() => renderSquidConf({ listeners: [{ name: "a", port: 1 }, { name: "b", port: 1 }], clientCidrs: ["10.0.0.0/8"] })).toThrow(/share port 1/);
     expect(() => renderSquidConf({ listeners: [{ name: "a", port: 1, allowedDomains: ["*.x.com"] }], clientCidrs: ["10.0.0.0/8"] })).toThrow(/allowedDomains\[0\].*wildcard/);
+    expect(() => renderSquidConf({ listeners: [], clientCidrs: ["10.0.0.0/8"], hubCidr: "198.18.0.1/16" })).toThrow(/hubCidr: .*host bits set/);
   });
 });
+
+describe("deniedDestinations", () => {
+  test.each([
+    ["10.0.0.0/16", "10/8"],
+    ["100.64.0.0/16", "100.64/10"],
+    ["192.168.0.0/16", "192.168/16 (the same range)"],
+  ])("a hub on %s is already covered by %s", (hubCidr) => {
+    expect(deniedDestinations(hubCidr)).toEqual([...DENIED_DESTINATIONS]);
+  });
+
+  test.each(["198.18.0.0/16", "198.19.128.0/20", "52.10.0.0/16"])("a hub on %s is added after the IPv4 ranges", (hubCidr) => {
+    const denied = deniedDestinations(hubCidr);
+    expect(denied).toContain(hubCidr);
+    expect(denied.filter((d) => !DENIED_DESTINATIONS.includes(d))).toEqual([hubCidr]);
+    expect(denied.indexOf(hubCidr)).toBe(denied.indexOf("::/96") - 1);
+  });
+
+  test("no entry lies inside another (Squid warns and drops one), and IPv4-mapped space is not listed", () => {
+    // Squid reads ::ffff:0:0/96 as 0.0.0.0/0: mapped addresses are IPv4 to it, denied by the IPv4 ranges.
+    for (const hubCidr of ["10.0.0.0/16", "198.18.0.0/16"]) {
+      const denied = deniedDestinations(hubCidr);
+      expect(denied.filter((d) => d.startsWith("::ffff:"))).toEqual([]);
+      const nested = denied.flatMap((outer) => denied.filter((inner) => inner !== outer && rangeContains(outer, inner)).map((inner) => `${inner} inside ${outer}`));
+      expect(nested).toEqual([]);
+    }
+    expect([rangeContains("::/96", "::1"), rangeContains("2002::/16", "2001::/32"), rangeContains("10.0.0.0/8", "10.1.0.0/16")]).toEqual([true, false, true]);
+  });
+
+  test("hubSquidConf denies the hub's own CIDR", () => {
+    const config = defaultConfig();
+    const conf = hubSquidConf({ ...config.hub, cidr: "198.18.0.0/16" }, config.spokes);
+    expect(conf).toMatch(/^acl egress_denied_dst dst .* 192\.168\.0\.0\/16 198\.18\.0\.0\/16 ::\/96 /m);
+    expect(hubSquidConf(config.hub, config.spokes)).toContain(`acl egress_denied_dst dst ${DENIED_DESTINATIONS.join(" ")}\n`);
+  });
+});
+
+/** Whether CIDR `outer` contains `inner` (IPv4 or IPv6; false across families). */
+function rangeContains(outer: string, inner: string): boolean {
+  const v6 = (c: string) => c.includes(":");
+  if (v6(outer) !== v6(inner)) return false;
+  if (!v6(outer)) return cidrContains(outer, inner);
+  const bits = (c: string) => {
+    const [address, prefix] = c.split("/");
+    return { value: BigInt(`0x${ipv6Bytes(address).toString("hex")}`), prefix: Number(prefix ?? 128) };
+  };
+  const o = bits(outer);
+  const i = bits(inner);
+  const shift = BigInt(128 - o.prefix);
+  return i.prefix >= o.prefix && i.value >> shift === o.value >> shift;
+}
 
 describe("allow-list entries", () => {
   test.each([
@@ -192,6 +287,17 @@ describe("renderProxyUserData", () => {
     const attach = single.write_files.find((f: { path: string }) => f.path === "/usr/local/sbin/egresslink-attach-eni").content;
     expect(attach).toContain("Name=tag:egresslink:proxy-eni,Values='egress-proxy'");
     expect(attach).toMatch(/for attempt in \$\(seq 1 60\)/);
+  });
+
+  test("installs the access-log daemon squid.conf's logfile_daemon names, executable by Squid's user", () => {
+    const daemon = (doc.write_files as { path: string; permissions: string; owner: string }[]).find((f) => f.path === DEFAULT_LOG_DAEMON);
+    expect(daemon).toMatchObject({ permissions: "0755", owner: "root:root" });
+    expect(files[DEFAULT_LOG_DAEMON]).toBe(renderLogDaemon());
+    expect(renderLogDaemon()).toContain("EGL_CONF='/etc/squid/squid.conf'");
+  });
+
+  test("stays under EC2's 16 KB, single mode included", () => {
+    expect(Buffer.byteLength(renderProxyUserData({ ...input, eniTag: "egress-proxy" }))).toBeLessThan(16 * 1024);
   });
 
   test("quotes values into the scripts safely", () => {

@@ -1,17 +1,20 @@
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { encodeProxyConfig } from "../modules/proxy/config-delivery";
-import { renderSyncScript } from "../modules/proxy/user-data";
+import { renderPortCheckScript, renderSyncScript, SPOKE_PORT_METRIC } from "../modules/proxy/user-data";
 import { defaultConfig } from "./helpers";
 import { programDescribe, requireProgram } from "./helpers-programs";
+import { stop, waitForLine, withLogDaemonIn } from "./helpers-squid";
 
 /**
  * Runs the instance's sync script for real, with the real `squid -k parse`, and stubs for what
  * only exists on EC2: `aws ssm get-parameter` (serves a file we control) and the service
- * manager (`systemctl`, `squid -k reconfigure`), which record their calls.
+ * manager (`systemctl`, `squid -k reconfigure`), which record their calls, as does the port
+ * check (run for real below).
  */
 programDescribe("the config sync script", () => {
   const realSquid = requireProgram("squid");
@@ -22,7 +25,7 @@ programDescribe("the config sync script", () => {
   const conf = join(dir, "squid.conf");
   const script = join(dir, "egresslink-squid-sync");
   const config = defaultConfig();
-  const good = hubSquidConf(config.hub, config.spokes);
+  const good = withLogDaemonIn(dir, hubSquidConf(config.hub, config.spokes));
 
   beforeAll(() => {
     mkdirSync(bin);
@@ -33,6 +36,7 @@ programDescribe("the config sync script", () => {
     stub("aws", `[ "$1 $2" = "ssm get-parameter" ] || exit 2\ncat '${parameter}'`);
     stub("systemctl", `echo "systemctl $*" >> '${calls}'\n[ "$1" = is-active ] && [ -f '${dir}/active' ] && exit 0\n[ "$1" = is-active ] && exit 3\nexit 0`);
     stub("squid", `if [ "$1 $2" = "-k parse" ]; then exec '${realSquid}' "$@"; fi\necho "squid $*" >> '${calls}'`);
+    stub("egresslink-squid-ports", `echo "port check $EGRESSLINK_SQUID_CONF" >> '${calls}'`);
     writeFileSync(script, renderSyncScript("ap-northeast-1", "/egresslink/egress/proxy/squid.conf"));
     chmodSync(script, 0o755);
   });
@@ -50,14 +54,14 @@ programDescribe("the config sync script", () => {
     const run = sync();
     expect(run.status).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe(good);
-    expect(run.calls).toEqual(["systemctl is-active --quiet squid", "systemctl enable --now squid"]);
+    expect(run.calls).toEqual(["systemctl is-active --quiet squid", "systemctl enable --now squid", `port check ${conf}`]);
   });
 
-  test("unchanged parameter: touches nothing", () => {
+  test("unchanged parameter: touches nothing, checks the ports (every minute, so a missing port is reported while it lasts)", () => {
     writeFileSync(join(dir, "active"), "");
     const run = sync();
     expect(run.status).toBe(0);
-    expect(run.calls).toEqual([]);
+    expect(run.calls).toEqual([`port check ${conf}`]);
   });
 
   test("changed and valid: installs it and reconfigures the running Squid", () => {
@@ -67,13 +71,13 @@ programDescribe("the config sync script", () => {
     const run = sync();
     expect(run.status).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe(changed);
-    expect(run.calls).toEqual(["systemctl is-active --quiet squid", `squid -k reconfigure -f ${conf}`]);
+    expect(run.calls).toEqual(["systemctl is-active --quiet squid", `squid -k reconfigure -f ${conf}`, `port check ${conf}`]);
   });
 
   test.each([
     ["an error", "http_access allow no_such_acl\n"],
     ["only a warning", "via off\n"],
-  ])("changed but %s in squid -k parse: keeps the running config, reloads nothing, fails", (_what, bad) => {
+  ])("changed but %s in squid -k parse: keeps the running config, reloads nothing, checks its ports, fails", (_what, bad) => {
     const running = readFileSync(conf, "utf8");
     publish(`${running}${bad}`);
     const run = sync();
@@ -81,6 +85,120 @@ programDescribe("the config sync script", () => {
     expect(run.stderr).toMatch(/rejected the new squid\.conf, keeping the running one/);
     expect(run.stderr).toMatch(/ERROR|WARNING|FATAL/);
     expect(readFileSync(conf, "utf8")).toBe(running);
-    expect(run.calls).toEqual([]);
+    expect(run.calls).toEqual([`port check ${conf}`]);
   });
+
+  test("the parameter cannot be read: fails, still checks the running config's ports", () => {
+    rmSync(parameter);
+    const run = sync();
+    expect(run.status).not.toBe(0);
+    expect(run.calls).toEqual([`port check ${conf}`]);
+  });
+});
+
+/**
+ * The fields a CloudWatch Logs space-delimited pattern (`[a, b = "x", ...]`, no ellipsis) takes
+ * from a line: as many whitespace-separated fields as columns, each quoted column equal to its
+ * field. Undefined when the line does not match.
+ */
+function spaceDelimitedFields(pattern: string, line: string): Record<string, string> | undefined {
+  const columns = pattern.slice(1, -1).split(", ").map((column) => /^(\w+)(?: = "(.*)")?$/.exec(column) as RegExpExecArray);
+  const fields = line.trim().split(/\s+/);
+  if (fields.length !== columns.length || columns.some(([, , literal], i) => literal !== undefined && fields[i] !== literal)) return undefined;
+  return Object.fromEntries(columns.map(([, name], i) => [name, fields[i]]));
+}
+
+/** Ports free on 127.0.0.1 right now (the kernel's choice). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
+      const server = net.createServer().listen(0, "127.0.0.1", () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/** A process listening on 127.0.0.1:`port`, started from `executable` (a node binary), whose file name is the process name ss reports. */
+async function listener(executable: string, port: number): Promise<ChildProcess> {
+  const code = `require("net").createServer().listen(${port}, "127.0.0.1", () => console.log("ready")); process.stdin.on("end", () => process.exit(0)); process.stdin.resume();`;
+  const child = spawn(executable, ["-e", code], { stdio: ["pipe", "pipe", "inherit"] });
+  await waitForLine(child, "ready", 10_000);
+  return child;
+}
+
+/**
+ * Runs the rendered port check for real (real `ss`, real sockets on loopback) against a
+ * squid.conf in a temp dir: one spoke port held by a process named squid, one held by another
+ * process (what a port Squid could not bind looks like), one nobody holds.
+ */
+programDescribe("the port check", () => {
+  requireProgram("ss");
+  const dir = mkdtempSync(join(tmpdir(), "egresslink-ports-"));
+  const script = join(dir, "egresslink-squid-ports");
+  const log = join(dir, "cache.log");
+  const children: ChildProcess[] = [];
+  let held: { bySquid: number; byOther: number; unbound: number };
+
+  beforeAll(async () => {
+    writeFileSync(script, renderPortCheckScript());
+    chmodSync(script, 0o755);
+    // ss names a socket's process after the file it was started from.
+    symlinkSync(process.execPath, join(dir, "squid"));
+    const [bySquid, byOther, unbound] = await freePorts(3);
+    held = { bySquid, byOther, unbound };
+    children.push(await listener(join(dir, "squid"), bySquid), await listener(process.execPath, byOther));
+  }, 30_000);
+  afterAll(async () => {
+    for (const child of children) {
+      child.stdin?.end();
+      await stop(child);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const check = (spokes: Record<string, number>, logPath = log) => {
+    const conf = join(dir, "squid.conf");
+    writeFileSync(conf, [...Object.entries(spokes).map(([name, port]) => `http_port ${port} name=${name}`), "http_access deny all", ""].join("\n"));
+    const started = Date.now();
+    const result = spawnSync(script, [], { env: { ...process.env, EGRESSLINK_SQUID_CONF: conf, EGRESSLINK_SQUID_LOG: logPath }, encoding: "utf8", timeout: 30_000 });
+    return { status: result.status, stderr: result.stderr, seconds: (Date.now() - started) / 1000 };
+  };
+  const ourLines = () => readFileSync(log, "utf8").split("\n").filter((l) => l.includes("egresslink:"));
+
+  test("a port another process holds and a port nobody holds are each logged for their spoke, Squid's own port is not; exit 0 after a bounded wait", () => {
+    writeFileSync(log, "2026/11/21 16:09:19 kid1| commBind Cannot bind socket FD 11 to [::]:3229: (98) Address already in use\n");
+    const run = check({ alpha: held.bySquid, bravo: held.byOther, charlie: held.unbound });
+    expect(run.status).toBe(0);
+    const stamp = String.raw`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d `;
+    expect(ourLines()).toEqual([
+      expect.stringMatching(new RegExp(`${stamp}egresslink: port ${held.byOther} of spoke bravo is not listening$`)),
+      expect.stringMatching(new RegExp(`${stamp}egresslink: port ${held.unbound} of spoke charlie is not listening$`)),
+    ]);
+    expect(run.stderr).toBe(`egresslink: port ${held.byOther} of spoke bravo is not listening\negresslink: port ${held.unbound} of spoke charlie is not listening\n`);
+    expect(run.seconds).toBeGreaterThanOrEqual(9);
+    expect(run.seconds).toBeLessThan(15);
+  }, 30_000);
+
+  test("the metric filter's pattern matches each logged line and takes the spoke from it, and matches none of Squid's lines", () => {
+    const lines = readFileSync(log, "utf8").split("\n").filter(Boolean);
+    expect(lines.map((l) => spaceDelimitedFields(SPOKE_PORT_METRIC.pattern, l)?.spoke)).toEqual([undefined, "bravo", "charlie"]);
+    expect(SPOKE_PORT_METRIC.dimensions).toEqual({ Spoke: "$spoke" });
+  });
+
+  test("every port held by Squid: nothing logged, done at once", () => {
+    const before = ourLines();
+    const run = check({ alpha: held.bySquid });
+    expect([run.status, run.stderr]).toEqual([0, ""]);
+    expect(run.seconds).toBeLessThan(2);
+    expect(ourLines()).toEqual(before);
+  });
+
+  test("no cache.log yet: the line goes to stderr only; the check does not create the file (Squid creates it as its own user)", () => {
+    const missing = join(dir, "no-such.log");
+    const run = check({ charlie: held.unbound }, missing);
+    expect([run.status, run.stderr]).toEqual([0, `egresslink: port ${held.unbound} of spoke charlie is not listening\n`]);
+    expect(existsSync(missing)).toBe(false);
+  }, 30_000);
 });

@@ -3,6 +3,7 @@ import { cidrContains, cidrHasIp, cidrsOverlap, parseCidr } from "../network/cid
 import { policyDocumentProblems } from "../endpoints/policy";
 import { ENDPOINT_PRESETS, endpointIdProblem, isKnownEndpointId, MAX_INTERFACE_ENDPOINTS_PER_VPC, resolveEndpoints } from "../endpoints/services";
 import { domainEntryProblem, domainListProblems, MAX_ALLOWED_DOMAINS } from "../proxy/domains";
+import { PROXY_HEALTH_PORT } from "../proxy/squid-conf";
 import {
   carveGatewaySubnets,
   carvePrivateSubnets,
@@ -78,11 +79,50 @@ const azCount = z
   .max(MAX_AZS, `must be at most ${MAX_AZS}`)
   .meta({ description: "Number of Availability Zones when availabilityZones is not listed" });
 
+/**
+ * Linux's default ephemeral port range (net.ipv4.ip_local_port_range, which Amazon Linux 2023
+ * keeps): the source ports of the proxy's own outbound connections. A spoke port in it can be in
+ * use by one of them when Squid starts or reconfigures, and Squid then runs without that port.
+ */
+export const EPHEMERAL_PORTS = { from: 32768, to: 60999 } as const;
+
+/**
+ * TCP ports from 1024 up that a service of the proxy instance listens on by default, on every
+ * address, and why. Nothing else is: Squid listens only on the spoke ports (its ICP 3130, HTCP
+ * 4827 and SNMP 3401 ports are off by default in Squid 5 and 6, and UDP, which a TCP port does
+ * not collide with); the SSM agent listens on none; the CloudWatch agent only for receivers its
+ * config enables (StatsD, collectd, EMF, OTLP), and egresslink's config enables none.
+ */
+export const PROXY_HOST_PORTS: ReadonlyMap<number, string> = new Map([
+  [5355, "systemd-resolved (Amazon Linux 2023's resolver) answers LLMNR on it, TCP and UDP on every address"],
+  [PROXY_HEALTH_PORT, "Squid's health-check port, which the load balancers check"],
+]);
+
+/** Why a spoke port cannot be one Squid listens on, if it cannot. */
+export function spokePortProblem(port: number): string | undefined {
+  if (port >= EPHEMERAL_PORTS.from && port <= EPHEMERAL_PORTS.to) {
+    return (
+      `${port} is in Linux's ephemeral port range ${EPHEMERAL_PORTS.from}-${EPHEMERAL_PORTS.to}, where the proxy's own outbound connections get their ports: ` +
+      `Squid could find it taken and run without it. Choose 1024-${EPHEMERAL_PORTS.from - 1} or ${EPHEMERAL_PORTS.to + 1}-65535`
+    );
+  }
+  const user = PROXY_HOST_PORTS.get(port);
+  return user ? `${port} is taken on the proxy instances: ${user}` : undefined;
+}
+
 const port = z
   .number()
   .int("must be a whole number")
   .min(1024, "must be 1024-65535 (no privileged ports)")
-  .max(65535, "must be 1024-65535");
+  .max(65535, "must be 1024-65535")
+  .superRefine((value, ctx) => {
+    const problem = spokePortProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .meta({
+    // For editors; spokePortProblem says why.
+    not: { anyOf: [{ minimum: EPHEMERAL_PORTS.from, maximum: EPHEMERAL_PORTS.to }, { enum: [...PROXY_HOST_PORTS.keys()] }] },
+  });
 
 const allowedDomains = (description: string) =>
   z
@@ -261,7 +301,9 @@ const hubSchema = z
 
 const spokeSchema = z
   .strictObject({
-    port: port.meta({ description: "The spoke's proxy port on the hub, unique per spoke" }),
+    port: port.meta({
+      description: `The spoke's proxy port on the hub, unique per spoke: 1024-65535, outside Linux's ephemeral range ${EPHEMERAL_PORTS.from}-${EPHEMERAL_PORTS.to} and ports the proxy host uses (${[...PROXY_HOST_PORTS.keys()].join(", ")})`,
+    }),
     accountId: accountId.optional().meta({ description: "Account of the spoke VPC. Default: the hub's account" }),
     cidr: awsCidr("VPC CIDR").optional().meta({ description: "CIDR of a new spoke VPC (set this, or vpcId + subnetIds)" }),
     availabilityZones: availabilityZones.optional(),

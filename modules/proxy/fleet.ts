@@ -1,4 +1,5 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
 import type { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
@@ -15,8 +16,8 @@ import { Construct } from "constructs";
 import { amazonLinux2023Image, hardenedLaunchSettings, managedInstanceRole, selfHealingGroup } from "../core/instance";
 import { encodeProxyConfig } from "./config-delivery";
 import { portBlocks, type PortBlock } from "./port-blocks";
-import type { ProxyListener } from "./squid-conf";
-import { PROXY_ENI_TAG, renderProxyUserData } from "./user-data";
+import { PROXY_HEALTH_PORT, type ProxyListener } from "./squid-conf";
+import { PROXY_ENI_TAG, renderProxyUserData, SPOKE_PORT_METRIC } from "./user-data";
 
 export interface ProxyFleetProps {
   /** Prefix of resource names, e.g. `egress`. */
@@ -63,7 +64,8 @@ export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } 
 /**
  * The Squid fleet. Instances are SSM-managed (no SSH key), IMDSv2-only, with encrypted volumes,
  * and read squid.conf from one SSM parameter every minute (IAM: that parameter only), so an
- * allow-list change updates the parameter and nothing else. Logs go to a CloudWatch log group.
+ * allow-list change updates the parameter and nothing else. Logs go to a CloudWatch log group,
+ * where a metric filter turns a spoke port Squid is not listening on into a metric.
  *
  * ha: per port block (see `portBlocks`), an internal NLB with one TCP listener and target
  * group per spoke port (cross-zone, TCP health checks on the port) in front of an Auto Scaling
@@ -73,6 +75,8 @@ export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } 
 export class ProxyFleet extends Construct {
   readonly configParameter: SsmParameter;
   readonly logGroup: CloudwatchLogGroup;
+  /** Counts the port check's lines: metric `SpokePortNotListening` by `Spoke` in namespace `egresslink/<name>`. */
+  readonly portMetricFilter: CloudwatchLogMetricFilter;
   readonly role: IamRole;
   readonly launchTemplate: LaunchTemplate;
   /** The instances' security group. */
@@ -111,6 +115,20 @@ export class ProxyFleet extends Construct {
       value: config.value,
     });
     this.logGroup = new CloudwatchLogGroup(this, "logs", { name: logGroupName, retentionInDays: props.logRetentionDays ?? 30 });
+    // One filter for every spoke: the spoke is a field of the line, and so the metric's dimension.
+    // No default value: CloudWatch allows none with dimensions, and no data means no port is down.
+    this.portMetricFilter = new CloudwatchLogMetricFilter(this, "port-not-listening", {
+      name: `${name}-spoke-port-not-listening`,
+      logGroupName: this.logGroup.name,
+      pattern: SPOKE_PORT_METRIC.pattern,
+      metricTransformation: {
+        name: SPOKE_PORT_METRIC.name,
+        namespace: `egresslink/${name}`,
+        value: "1",
+        unit: "Count",
+        dimensions: { ...SPOKE_PORT_METRIC.dimensions },
+      },
+    });
 
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: `${name}-proxy`,
@@ -213,7 +231,10 @@ export class ProxyFleet extends Construct {
             deregistrationDelay: "30",
             // Timeout explicit (CreateTargetGroup: 2-120 s, at most the interval) instead of the protocol's default
             // (TCP: 10 s, the whole interval): a target that hangs fails its check within half the interval.
-            healthCheck: { protocol: "TCP", port: "traffic-port", interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 2 },
+            // On Squid's health port, not the spoke's: the Auto Scaling group replaces an instance any of its
+            // target groups calls unhealthy, so one spoke port Squid could not bind would take out every spoke
+            // of the block (and, being on every instance, loop). That spoke's failure is reported instead.
+            healthCheck: { protocol: "TCP", port: String(PROXY_HEALTH_PORT), interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 2 },
             tags: { Name: `${name}-${l.name}`, "egresslink:spoke": l.name },
             // A new port replaces the group; the listener (updated in place) must move to the new one
             // before the old is deleted ("target group is currently in use by a listener"). Without a
@@ -231,6 +252,9 @@ export class ProxyFleet extends Construct {
         this.allowEgress(`nlb-to-proxy-${block.start}`, frontSg.id, this.securityGroup.id, block);
         this.admit(`proxy-from-nlb-${block.start}`, this.securityGroup.id, frontSg.id, block);
       }
+      const health = { fromPort: PROXY_HEALTH_PORT, toPort: PROXY_HEALTH_PORT, description: "NLB health checks of Squid" };
+      this.allowEgress("nlb-to-proxy-health", frontSg.id, this.securityGroup.id, health);
+      this.admit("proxy-from-nlb-health", this.securityGroup.id, frontSg.id, health);
     }
     this.autoScalingGroups = groups;
     this.loadBalancers = balancers;
@@ -241,13 +265,24 @@ export class ProxyFleet extends Construct {
     return selfHealingGroup(scope, id, { name: groupName, launchTemplate: this.launchTemplate, subnetIds, minSize: min, maxSize: max, healthCheckType, targetGroupArns, nameTag: `${this.props.name}-proxy` });
   }
 
-  private admit(id: string, securityGroupId: string, from: string, block: PortBlock<ProxyListener>): void {
-    new VpcSecurityGroupIngressRule(this, id, { securityGroupId, referencedSecurityGroupId: from, ipProtocol: "tcp", fromPort: block.fromPort, toPort: block.toPort, description: describe(block) });
+  private admit(id: string, securityGroupId: string, from: string, ports: PortBlock<ProxyListener> | PortRange): void {
+    new VpcSecurityGroupIngressRule(this, id, { securityGroupId, referencedSecurityGroupId: from, ipProtocol: "tcp", ...portRule(ports) });
   }
 
-  private allowEgress(id: string, securityGroupId: string, to: string, block: PortBlock<ProxyListener>): void {
-    new VpcSecurityGroupEgressRule(this, id, { securityGroupId, referencedSecurityGroupId: to, ipProtocol: "tcp", fromPort: block.fromPort, toPort: block.toPort, description: describe(block) });
+  private allowEgress(id: string, securityGroupId: string, to: string, ports: PortBlock<ProxyListener> | PortRange): void {
+    new VpcSecurityGroupEgressRule(this, id, { securityGroupId, referencedSecurityGroupId: to, ipProtocol: "tcp", ...portRule(ports) });
   }
+}
+
+/** Ports a security group rule opens that belong to no spoke (the health check). */
+interface PortRange {
+  readonly fromPort: number;
+  readonly toPort: number;
+  readonly description: string;
+}
+
+function portRule(ports: PortBlock<ProxyListener> | PortRange): { fromPort: number; toPort: number; description: string } {
+  return { fromPort: ports.fromPort, toPort: ports.toPort, description: "members" in ports ? describe(ports) : ports.description };
 }
 
 /** Base64 of a string that must hold no Terraform reference (its placeholder would be encoded instead). */

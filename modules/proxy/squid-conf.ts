@@ -1,4 +1,5 @@
 import type { HubConfig } from "../config/model";
+import { cidrContains, parseCidr } from "../network/cidr";
 import { domainListProblems } from "./domains";
 
 /** A spoke as the proxy sees it: a name, its own listening port and what it may reach. */
@@ -20,26 +21,64 @@ export interface SquidConfInput {
   readonly allowedDomains?: readonly string[];
   /** Ports CONNECT (HTTPS) may reach. @default [443] */
   readonly connectPorts?: readonly number[];
-  /** Where the access log goes. @default "daemon:/var/log/squid/access.log" */
+  /** The hub VPC's CIDR, denied as a destination with `DENIED_DESTINATIONS`. @default - only DENIED_DESTINATIONS */
+  readonly hubCidr?: string;
+  /** Where the access log goes. @default DEFAULT_ACCESS_LOG */
   readonly accessLog?: string;
+  /** The program Squid writes a `daemon:` access log through (`logfile_daemon`). @default DEFAULT_LOG_DAEMON */
+  readonly logDaemon?: string;
 }
 
 /**
- * Destinations no spoke may reach through the proxy, even through an allowed name that
- * resolves there: this-network, private, shared, loopback and link-local ranges (the hub
- * itself and the instance metadata service), IPv4 and IPv6.
+ * IPv4 destinations no spoke may reach, even through an allowed name that resolves there:
+ * this-network, private, shared, loopback and link-local ranges (the hub and the instance
+ * metadata service). Squid keeps IPv4 addresses as IPv4-mapped IPv6 (`::ffff:a.b.c.d`), so
+ * these entries also refuse mapped AAAA answers; listing `::ffff:0:0/96` itself would read as
+ * 0.0.0.0/0 and deny every destination.
  */
-export const DENIED_DESTINATIONS: readonly string[] = [
-  "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
-  "::1", "fc00::/7", "fe80::/10",
-];
+const DENIED_IPV4: readonly string[] = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"];
+
+/**
+ * IPv6 destinations no spoke may reach: unique-local and link-local (the metadata service's
+ * fd00:ec2::254), and every prefix that carries an IPv4 address a host or gateway may
+ * translate to: `::/96` (`::`, `::1` and IPv4-compatible), NAT64 (well-known and local-use),
+ * Teredo and 6to4.
+ */
+const DENIED_IPV6: readonly string[] = ["::/96", "64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "2002::/16", "fc00::/7", "fe80::/10"];
+
+/** Destinations denied on every hub; `deniedDestinations` adds the hub's own VPC. */
+export const DENIED_DESTINATIONS: readonly string[] = [...DENIED_IPV4, ...DENIED_IPV6];
+
+/**
+ * The destinations a hub denies: `DENIED_DESTINATIONS` plus the hub VPC's CIDR unless a range
+ * already covers it (a hub on 100.64.0.0/10 or 10/8 is covered; one on 198.18.0.0/15 or public
+ * space is not). No entry lies inside another: Squid warns about those and drops one.
+ */
+export function deniedDestinations(hubCidr: string): string[] {
+  return DENIED_IPV4.some((range) => cidrContains(range, hubCidr)) ? [...DENIED_DESTINATIONS] : [...DENIED_IPV4, hubCidr, ...DENIED_IPV6];
+}
+
+/** Where the proxy's access log goes on the instance (the log shipper reads the file). */
+export const DEFAULT_ACCESS_LOG = "daemon:/var/log/squid/access.log";
+
+/**
+ * egresslink's logfile daemon (installed by the user data, see `renderLogDaemon`): writes the
+ * access log as Squid's own daemon does, and names the spoke (by its port) on the lines of
+ * requests Squid rejected while parsing, which no ACL or `note` ever sees.
+ */
+export const DEFAULT_LOG_DAEMON = "/usr/local/libexec/egresslink-log-daemon";
 
 /** Squid's access-log format: spoke, client, port, method, host (CONNECT target or URL host), URL, status, bytes, result. */
 export const ACCESS_LOG_FORMAT = "%ts.%03tu spoke=%{spoke}note client=%>a local_port=%>lp method=%rm host=%>rd url=%ru status=%>Hs bytes=%<st result=%Ss";
 
+/** Squid's default `url_rewrite_extras` and `store_id_extras` without the client's DNS name (%>A). */
+const HELPER_EXTRAS = "%>a %un %>rm myip=%la myport=%lp";
+
 /**
  * Renders squid.conf: deny by default, each spoke limited to the global allow-list plus its own,
- * no private or link-local destinations, CONNECT only to the allowed ports. ACL names are our
+ * no private or link-local destinations, CONNECT only to the allowed ports, plain HTTP URLs
+ * only. Every check that needs no DNS comes first, so Squid resolves only names a spoke may
+ * reach (a name outside the lists never reaches the hub's resolver). ACL names are our
  * own (`egress_*`, `spoke_*`) rather than version-specific built-ins, so one file parses on
  * Squid 5.7 and 6.x; Via is stripped by header rules because `via off` makes Squid log a WARNING.
  */
@@ -50,6 +89,7 @@ export function renderSquidConf(input: SquidConfInput): string {
   const connectPorts = [...new Set(input.connectPorts ?? [443])].sort((a, b) => a - b);
   const webPorts = [...new Set([80, ...connectPorts])].sort((a, b) => a - b);
   const own = (l: ProxyListener) => l.allowedDomains ?? [];
+  const denied = input.hubCidr === undefined ? DENIED_DESTINATIONS : deniedDestinations(input.hubCidr);
 
   return [
     "# Generated by egresslink from the hub config. Edits on the instance are replaced by the sync timer.",
@@ -57,12 +97,20 @@ export function renderSquidConf(input: SquidConfInput): string {
     "",
     "# One port per spoke: PrivateLink hides client addresses, so the port is the spoke's identity.",
     ...listeners.map((l) => `http_port ${l.port} name=${l.name}`),
+    "# The load balancers' health check: Squid is up. A spoke port Squid could not bind is that spoke's",
+    "# failure (reported by the port check), not the instance's. Every request on it is denied.",
+    `http_port ${PROXY_HEALTH_PORT} name=${HEALTH_PORT_NAME}`,
     "",
     `acl egress_clients src ${input.clientCidrs.join(" ")}`,
     "acl egress_connect method CONNECT",
+    "acl egress_http proto HTTP",
     `acl egress_connect_ports port ${connectPorts.join(" ")}`,
     `acl egress_web_ports port ${webPorts.join(" ")}`,
-    `acl egress_denied_dst dst ${DENIED_DESTINATIONS.join(" ")}`,
+    // Squid's own URLs (the cache manager's /squid-internal-mgr/, its icons): refused on every host name, the proxy's own included.
+    "acl egress_squid_internal urlpath_regex ^/squid-internal-",
+    // DNS cannot carry a label over 63 or a name over 253 characters: Squid would send a mangled query and wait ~40 s.
+    "acl egress_overlong_name dstdom_regex -n [^.]{64} .{254}",
+    `acl egress_denied_dst dst ${denied.join(" ")}`,
     // -n: never reverse-resolve an IP-literal URL; a PTR record in an allowed domain must not open that IP.
     ...(global.length > 0 ? [`acl egress_allowed_everywhere dstdomain -n ${global.join(" ")}`] : []),
     ...listeners.flatMap((l) => [
@@ -73,12 +121,17 @@ export function renderSquidConf(input: SquidConfInput): string {
     "http_access deny !egress_clients",
     "http_access deny !egress_web_ports",
     "http_access deny egress_connect !egress_connect_ports",
-    "http_access deny egress_denied_dst",
-    ...(global.length > 0 ? ["http_access allow egress_allowed_everywhere"] : []),
-    ...listeners.filter((l) => own(l).length > 0).map((l) => `http_access allow spoke_${l.name} allowed_${l.name}`),
+    // Plain HTTP URLs and CONNECT only: no cache_object:// (the cache manager), ftp://, gopher://, whois://, urn: or https:// GET.
+    "http_access deny !egress_http !egress_connect",
+    "http_access deny egress_squid_internal",
+    "http_access deny egress_overlong_name",
+    // The name is checked first (no DNS), so a name outside the lists is never resolved; an
+    // allowed name is then resolved, and refused if any of its addresses is denied.
+    ...(global.length > 0 ? ["http_access allow egress_allowed_everywhere !egress_denied_dst"] : []),
+    ...listeners.filter((l) => own(l).length > 0).map((l) => `http_access allow spoke_${l.name} allowed_${l.name} !egress_denied_dst`),
     "http_access deny all",
     "",
-    "# Name the spoke in every log line.",
+    "# Name the spoke in the log line of every request Squid could parse (the log daemon names the others' by local_port).",
     ...listeners.map((l) => `note spoke ${l.name} spoke_${l.name}`),
     "",
     "cache deny all",
@@ -86,11 +139,21 @@ export function renderSquidConf(input: SquidConfInput): string {
     "reply_header_access Via deny all",
     "forwarded_for delete",
     "httpd_suppress_version_string on",
+    // Squid's defaults for these (unused) helpers hold %>A, which makes it reverse-resolve every client.
+    `url_rewrite_extras "${HELPER_EXTRAS}"`,
+    `store_id_extras "${HELPER_EXTRAS}"`,
     `logformat egress ${ACCESS_LOG_FORMAT}`,
-    `access_log ${input.accessLog ?? "daemon:/var/log/squid/access.log"} egress`,
+    // Lines without a request (parse errors, connections closed before one) carry no note: the
+    // daemon names their spoke from local_port, so every line names one.
+    `logfile_daemon ${input.logDaemon ?? DEFAULT_LOG_DAEMON}`,
+    `access_log ${input.accessLog ?? DEFAULT_ACCESS_LOG} egress`,
     "",
   ].join("\n");
 }
+
+/** Squid's health-check port: the NLB target groups check it instead of each spoke's port. Refused as a spoke port. */
+export const PROXY_HEALTH_PORT = 32767;
+const HEALTH_PORT_NAME = "egresslink-health";
 
 function validate(input: SquidConfInput): void {
   if (input.clientCidrs.length === 0) throw new Error("renderSquidConf: 'clientCidrs' must not be empty (the proxy would be open to any client)");
@@ -98,9 +161,14 @@ function validate(input: SquidConfInput): void {
   for (const l of input.listeners) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(l.name)) throw new Error(`renderSquidConf: listener name "${l.name}" must be a-z, 0-9 and '-'`);
     if (ports.has(l.port)) throw new Error(`renderSquidConf: listeners "${ports.get(l.port)}" and "${l.name}" share port ${l.port}`);
+    if (l.port === PROXY_HEALTH_PORT) throw new Error(`renderSquidConf: listener "${l.name}" uses port ${PROXY_HEALTH_PORT}, the proxy's health-check port`);
     ports.set(l.port, l.name);
     const problem = domainListProblems(l.allowedDomains ?? [], input.allowedDomains ?? [])[0];
     if (problem) throw new Error(`renderSquidConf: listener "${l.name}" allowedDomains[${problem.index}]: ${problem.message}`);
+  }
+  if (input.hubCidr !== undefined) {
+    const hub = parseCidr(input.hubCidr);
+    if (typeof hub === "string") throw new Error(`renderSquidConf: hubCidr: ${hub}`);
   }
   const problem = domainListProblems(input.allowedDomains ?? [])[0];
   if (problem) throw new Error(`renderSquidConf: allowedDomains[${problem.index}]: ${problem.message}`);
@@ -110,8 +178,9 @@ function validate(input: SquidConfInput): void {
 }
 
 /** The hub's squid.conf: every spoke's port and allow-list; clients are the gateway subnets (the resource gateway's and NLBs' ENIs), nothing else. */
-export function hubSquidConf(hub: Pick<HubConfig, "gatewaySubnets" | "proxy">, spokes: readonly ProxyListener[]): string {
+export function hubSquidConf(hub: Pick<HubConfig, "cidr" | "gatewaySubnets" | "proxy">, spokes: readonly ProxyListener[]): string {
   return renderSquidConf({
+    hubCidr: hub.cidr,
     listeners: spokes,
     // The resource gateway source-NATs every spoke into the hub's private subnets (the NLBs live there too).
     clientCidrs: hub.gatewaySubnets,

@@ -1,0 +1,142 @@
+import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderLogDaemon } from "../modules/proxy/user-data";
+import { programDescribe } from "./helpers-programs";
+import { waitFor } from "./helpers-squid";
+
+/**
+ * Runs the instance's access-log daemon for real (bash and the system's awk), fed the commands
+ * Squid's ModDaemon writes on its stdin, against a squid.conf of our own.
+ */
+programDescribe("the access-log daemon", () => {
+  let dir: string;
+  let conf: string;
+  let script: string;
+  let log: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "egresslink-logd-"));
+    conf = join(dir, "squid.conf");
+    script = join(dir, "egresslink-log-daemon");
+    log = join(dir, "access.log");
+    writeFileSync(conf, ["http_port 3128 name=alpha", "http_port 0.0.0.0:3129 name=beta", "http_port 3130", "http_port 32767 name=egresslink-health", "acl x src 10.0.0.0/8", ""].join("\n"));
+    writeFileSync(script, renderLogDaemon(conf), { mode: 0o755 });
+  });
+  let running: ChildProcessByStdio<Writable, null, Readable>[] = [];
+  afterEach(() => {
+    // A daemon that failed its test still waits on its input: end it, so jest can exit.
+    for (const daemon of running) if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill("SIGKILL");
+    running = [];
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts the daemon on a pipe, as Squid does. */
+  const start = () => {
+    const daemon = spawn(script, [log], { stdio: ["pipe", "ignore", "pipe"] });
+    running.push(daemon);
+    return daemon;
+  };
+
+  /** Runs the daemon on `commands` (one per line, as Squid sends them) to the end of its input. */
+  const feed = (commands: readonly string[]) => {
+    const result = spawnSync(script, [log], { input: commands.map((c) => `${c}\n`).join(""), encoding: "utf8", timeout: 10_000 });
+    expect([result.status, result.stderr]).toEqual([0, ""]);
+  };
+  const read = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : undefined);
+  const line = (spoke: string, port: string, rest = "method=PRI host=- url=* status=400") => `1795278560.987 spoke=${spoke} client=10.0.1.7 local_port=${port} ${rest}`;
+
+  test("names the spoke of spoke=- lines by their port, and writes every line, changed or not, in order", () => {
+    feed([
+      "r10",
+      "b0",
+      `L${line("-", "3128")}`,
+      `L${line("-", "3129", "method=GET host=- url=http://api.github.com:99999/ status=400")}`,
+      `L${line("alpha", "3128", "method=GET host=a.example url=http://a.example/x%20spoke=-%20local_port=3129%20 status=403")}`,
+      `L${line("-", "32767", "method=- host=- url=error:transaction-end-before-headers status=0")}`,
+      `L${line("-", "3130")}`,
+      `L${line("-", "4000")}`,
+      "L1795278560.987 spoke=- client=- local_port=- method=-",
+      "F",
+      "L",
+      "X something Squid's own daemon writes as it came",
+    ]);
+    expect(read(log)).toBe(
+      [
+        line("alpha", "3128"),
+        line("beta", "3129", "method=GET host=- url=http://api.github.com:99999/ status=400"),
+        line("alpha", "3128", "method=GET host=a.example url=http://a.example/x%20spoke=-%20local_port=3129%20 status=403"),
+        line("egresslink-health", "32767", "method=- host=- url=error:transaction-end-before-headers status=0"),
+        // An unnamed port, a port squid.conf does not have, no port: left as they are, never dropped.
+        line("-", "3130"),
+        line("-", "4000"),
+        "1795278560.987 spoke=- client=- local_port=- method=-",
+        "",
+        "X something Squid's own daemon writes as it came",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("R rotates as Squid's daemon does: logfile_rotate N keeps .0 to .N-1, the newest in .0", () => {
+    feed(["r3", "b0", "Lfirst", "R", "Lsecond", "R", "Lthird", "R", "Lfourth", "R", "Lfifth"]);
+    expect(readdirSync(dir).filter((f) => f.startsWith("access.log")).sort()).toEqual(["access.log", "access.log.0", "access.log.1", "access.log.2"]);
+    expect([read(log), read(`${log}.0`), read(`${log}.1`), read(`${log}.2`)]).toEqual(["fifth\n", "fourth\n", "third\n", "second\n"]);
+  });
+
+  test("R with logfile_rotate 0 (logrotate's way) only reopens: the moved file is left alone, a new one started", () => {
+    const daemon = start();
+    return (async () => {
+      daemon.stdin.write("r0\nb0\nLbefore\n");
+      await waitFor("the first line", 5000, () => read(log) === "before\n");
+      renameSync(log, `${log}-20260101`);
+      daemon.stdin.write("R\nLafter\n");
+      daemon.stdin.end();
+      await new Promise((resolve) => daemon.once("exit", resolve));
+      expect([read(`${log}-20260101`), read(log), read(`${log}.0`)]).toEqual(["before\n", "after\n", undefined]);
+    })();
+  });
+
+  test("T and O reopen the file (no truncation: Squid's daemon ignores both) and re-read squid.conf's ports", () => {
+    const daemon = start();
+    return (async () => {
+      daemon.stdin.write(`b0\nL${line("-", "3128")}\n`);
+      await waitFor("the first line", 5000, () => read(log) === `${line("alpha", "3128")}\n`);
+      renameSync(log, `${log}.moved`);
+      writeFileSync(conf, "http_port 3128 name=gamma\n");
+      daemon.stdin.write(`T\nL${line("-", "3128")}\nO\nL${line("-", "3128")}\n`);
+      daemon.stdin.end();
+      await new Promise((resolve) => daemon.once("exit", resolve));
+      expect(read(`${log}.moved`)).toBe(`${line("alpha", "3128")}\n`);
+      expect(read(log)).toBe(`${line("gamma", "3128")}\n${line("gamma", "3128")}\n`);
+    })();
+  });
+
+  test("b0 writes each line at once; b1 holds lines until F; SIGTERM (sent by Squid as it closes the pipe) loses none", async () => {
+    const daemon = start();
+    let stderr = "";
+    daemon.stderr.on("data", (c) => (stderr += c));
+    daemon.stdin.write("b0\nLone\n");
+    await waitFor("an unbuffered line before the input ends", 5000, () => read(log) === "one\n");
+    daemon.stdin.write("b1\nLtwo\n");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(read(log)).toBe("one\n");
+    daemon.stdin.write("F\n");
+    await waitFor("the flush", 5000, () => read(log) === "one\ntwo\n");
+    const exited = new Promise((resolve) => daemon.once("exit", (code, signal) => resolve([code, signal])));
+    daemon.stdin.write(Array.from({ length: 2000 }, (_, i) => `Lline ${i}\n`).join(""));
+    daemon.stdin.end();
+    daemon.kill("SIGTERM");
+    expect(await exited).toEqual([0, null]);
+    expect(read(log)!.split("\n")).toHaveLength(2 + 2000 + 1);
+    expect(stderr).toBe("");
+  });
+
+  test("is valid bash and reads the instance's squid.conf by default", () => {
+    const check = spawnSync("bash", ["-n"], { input: renderLogDaemon(), encoding: "utf8" });
+    expect([check.status, check.stderr]).toEqual([0, ""]);
+    expect(renderLogDaemon()).toContain("EGL_CONF='/etc/squid/squid.conf'");
+  });
+});
