@@ -50,9 +50,27 @@ export { domainCovers, domainEntryProblem, domainListProblems } from "./proxy/do
 export { encodeProxyConfig, PROXY_CONFIG_MAX_BYTES, proxyConfigValue } from "./proxy/config-delivery";
 export { ProxyFleet, type ProxyFleetProps, type ProxyTarget } from "./proxy/fleet";
 export { PORT_BLOCK_SIZE, portBlocks, type PortBlock } from "./proxy/port-blocks";
-export { ACCESS_LOG_FORMAT, DENIED_DESTINATIONS, hubSquidConf, renderSquidConf, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
-export { renderAgentConfig, renderAttachEniScript, renderProxyUserData, renderSyncScript, type ProxyUserDataInput } from "./proxy/user-data";
-export { EgressSpoke, PROXY_SETTINGS_TAG, type EgressSpokeProps } from "./spoke/egress-spoke";
+export {
+  ACCESS_LOG_FORMAT,
+  DENIED_DESTINATIONS,
+  deniedDestinations,
+  hubSquidConf,
+  PROXY_HEALTH_PORT,
+  renderSquidConf,
+  type ProxyListener,
+  type SquidConfInput,
+} from "./proxy/squid-conf";
+export {
+  renderAgentConfig,
+  renderAttachEniScript,
+  renderLogDaemon,
+  renderPortCheckScript,
+  renderProxyUserData,
+  renderSyncScript,
+  SPOKE_PORT_METRIC,
+  type ProxyUserDataInput,
+} from "./proxy/user-data";
+export { EgressSpoke, PROXY_SETTINGS_TAG, spokeParameterNames, type EgressSpokeProps } from "./spoke/egress-spoke";
 export {
   ALWAYS_DIRECT,
   noProxyEntries,
