@@ -13,4 +13,7 @@ module.exports = {
   // Squid, the main job), and jest's default (cores - 1) would run them one after another.
   maxWorkers: 2,
   moduleFileExtensions: ["ts", "js", "json"],
+  // The package's own name, as examples/consumer-app imports it, is its source here (tsconfig
+  // `paths` does the same for tsc and tsx).
+  moduleNameMapper: { "^egresslink$": "<rootDir>/modules/index.ts" },
 };

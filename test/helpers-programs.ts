@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
 /**
@@ -9,6 +11,14 @@ export function requireProgram(name: string): string {
   const path = found.stdout.trim();
   if (found.status !== 0 || !path) throw new Error(`${name} is not installed; this test runs the real program (see .ci/run for the packages)`);
   return path;
+}
+
+/**
+ * `npm pack` arguments run under one lock: packing builds dist/ (prepack), and two suites packing
+ * at once would read each other's half-written build. Returns the command and its arguments.
+ */
+export function lockedNpmPack(args: readonly string[]): [string, string[]] {
+  return [requireProgram("flock"), [join(tmpdir(), "egresslink-npm-pack.lock"), "npm", "pack", ...args]];
 }
 
 /** Whether this process may create network namespaces. */

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { Testing } from "cdktf";
 import { parse, stringify } from "yaml";
 import { buildStacks, type EgressStacks } from "../modules/app/build";
@@ -8,6 +8,15 @@ import { parseConfigText } from "../modules/config/load";
 import type { EgressConfig } from "../modules/config/model";
 
 export const ROOT = join(__dirname, "..");
+
+/** Every file under `dir`, relative to it, sorted. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).isFile())
+    .map((path) => relative(dir, path))
+    .sort();
+}
 export const DEFAULT_CONFIG_PATH = join(ROOT, "egress.config.yaml");
 
 /** A Terraform JSON document as cdktf writes it. */

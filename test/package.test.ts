@@ -4,23 +4,14 @@
  * (tsx) writes. Full tier: it builds (`prepack`) and runs the job as a process.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { ROOT } from "./helpers";
-import { programDescribe } from "./helpers-programs";
+import { join } from "node:path";
+import { filesUnder, ROOT } from "./helpers";
+import { lockedNpmPack, programDescribe } from "./helpers-programs";
 
 interface PackEntry {
   readonly path: string;
-}
-
-/** Every file under `dir`, relative to it. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile())
-    .map((path) => relative(dir, path))
-    .sort();
 }
 
 programDescribe("the npm package", () => {
@@ -29,7 +20,8 @@ programDescribe("the npm package", () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
   beforeAll(() => {
-    const packed = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts=false"], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+    const [command, args] = lockedNpmPack(["--dry-run", "--json", "--ignore-scripts=false"]);
+    const packed = spawnSync(command, args, { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
     if (packed.status !== 0) throw new Error(`npm pack failed: ${packed.stderr}`);
     files = (JSON.parse(packed.stdout)[0].files as PackEntry[]).map((f) => f.path).sort();
     work = mkdtempSync(join(tmpdir(), "egresslink-package-"));

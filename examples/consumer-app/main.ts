@@ -1,6 +1,9 @@
 /**
  * A project team's own CDKTF app that joins the egress hub: all it needs from the platform team
- * is the hub's state location and its spoke name. In a real app, import from "egresslink".
+ * is the hub's state location and its spoke name. It imports the package by name, as an app that
+ * installed it does; in this repo, tsconfig `paths` (tsc, tsx) and jest's `moduleNameMapper` map
+ * "egresslink" to modules/index.ts, and test/consumer-package.test.ts runs this file in a fresh app
+ * that installed the packed tarball.
  *
  *   npx tsx examples/consumer-app/main.ts            # synthesizes into examples/consumer-app/cdktf.out
  *
@@ -12,7 +15,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { App, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { join } from "node:path";
-import { EgressSpoke, ServiceEndpoints, type HubStateLocation } from "../../modules";
+import { EgressSpoke, ServiceEndpoints, type HubStateLocation } from "egresslink";
 
 /** Where the platform team's hub keeps its state: the default example's bucket and key. */
 export const HUB_STATE: HubStateLocation = { bucket: "egresslink-tfstate-example", key: "egresslink/hub.tfstate", region: "ap-northeast-1" };
