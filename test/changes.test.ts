@@ -2,6 +2,7 @@ import { loadConfigFile } from "../modules/config/load";
 import { join } from "node:path";
 import { at, changeLines, classifyChanges, REPLACE_FORCING, stackResources, type ChangeLines, type ChangeSet } from "./helpers-changes";
 import { configFrom, defaultConfig, defaultConfigData, resourceAt, ROOT, synthConfig, type TerraformJson } from "./helpers";
+import { zonesOf } from "./helpers-terraform";
 
 type Json = Record<string, TerraformJson>;
 type Data = Record<string, any>;
@@ -224,7 +225,7 @@ describe("classifyChanges on hand-made JSON", () => {
 // ---------------------------------------------------------------------------------------------
 
 /** ap-northeast-1's AZs without opt-in, as `aws_availability_zones` reads them (1b is not offered to new accounts). */
-const TOKYO = { aws_availability_zones: { names: ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"] } };
+const TOKYO = { aws_availability_zones: { names: zonesOf("ap-northeast-1").names } };
 const NEW_VPC_SPOKES = ["project-a", "project-b", "project-c", "project-d"];
 
 /** The hub resources every change of the spoke set or ports touches: the port block's group and rules, and squid.conf. */

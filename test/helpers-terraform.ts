@@ -79,7 +79,7 @@ export function mockHubOutputs(config: EgressConfig): HubOutputs {
 }
 
 /** Real-looking AZ names and IDs of a Region (letters a-d; AZ IDs are per account in reality). */
-function zonesOf(region: string): { names: string[]; zoneIds: string[] } {
+export function zonesOf(region: string): { names: string[]; zoneIds: string[] } {
   const short = region.split("-").map((part, i) => (i === 2 ? part : part.replace(/(north|south|east|west|central)/g, (w) => w[0]))).join("");
   const letters = ["a", "b", "c", "d"];
   // Tokyo has no "b" zone for new accounts; configs name 1a, 1c and 1d there.
