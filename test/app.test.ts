@@ -79,16 +79,6 @@ test("an external spoke gets its resource configuration on the hub but no spoke 
   expect(Object.keys(json.hub.output?.resource_configuration_arns.value as object)).toContain("team-x");
 });
 
-test("the public API (modules/index.ts) exports what other teams build with", () => {
-  const api = require("../modules") as Record<string, unknown>;
-  for (const name of ["EgressSpoke", "ServiceEndpoints", "EgressHub", "ProxyFleet", "Interconnect", "StateBucket", "HubRemoteState", "buildApp"]) {
-    expect([name, typeof api[name]]).toEqual([name, "function"]);
-  }
-  for (const name of ["planInterconnect", "renderSquidConf", "noProxyEntries", "renderVyosCommands", "parseCidr", "loadConfigFile"]) {
-    expect([name, typeof api[name]]).toEqual([name, "function"]);
-  }
-});
-
 describe("the reference checker", () => {
   test("reports a reference to an undeclared block, and skips quoted map keys", () => {
     const tf: TerraformJson = {

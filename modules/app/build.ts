@@ -5,13 +5,21 @@ import { InterconnectStack } from "../interconnect/stack";
 import { SpokeStack } from "../spoke/stack";
 import { StateStack } from "../state/stack";
 
+/** The stacks `buildStacks` added to the app, for callers that add their own resources or dependencies. */
 export interface EgressStacks {
-  /** Absent when the config names an existing state bucket. */
+  /**
+   * The state bucket's bootstrap stack.
+   * @default - none: the config names an existing state bucket (`state.create: false`)
+   */
   readonly state?: StateStack;
+  /** The hub: VPC, NAT, gateway, proxy fleet and the outputs spokes read. */
   readonly hub: HubStack;
   /** In spoke-name order; a retired spoke's stack is empty, so that deploying it destroys the spoke. */
   readonly spokes: readonly SpokeStack[];
-  /** Present when the config has an interconnect section. */
+  /**
+   * The Transit Gateway, VPNs and site routers.
+   * @default - none: the config has no `interconnect` section
+   */
   readonly interconnect?: InterconnectStack;
 }
 

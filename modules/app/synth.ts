@@ -28,19 +28,33 @@ export class StagingLeftError extends Error {
   }
 }
 
+/** How `synthesizeTo` guards and reports a run. */
 export interface SynthesizeOptions {
-  /** The config file: the output may be neither its folder nor any folder holding it. */
+  /**
+   * The config file: the output may be neither its folder nor any folder holding it.
+   * @default - no such check
+   */
   readonly configFile?: string;
-  /** Awaited between phases; what it throws stops the job, leaving the output as it was. */
+  /**
+   * Awaited between phases; what it throws stops the job, leaving the output as it was.
+   * @default - no checkpoints
+   */
   readonly checkpoint?: () => Promise<void>;
-  /** Progress and notes, one line each, without a newline. */
+  /**
+   * Progress and notes, one line each, without a newline.
+   * @default - silent
+   */
   readonly notify?: (line: string) => void;
 }
 
+/** Where `synthesizeTo` wrote, and what it could not clean up. */
 export interface SynthesisResult {
   /** The output folder, symlinks resolved. */
   readonly outdir: string;
-  /** Set when the new output is in place but the earlier output's generated files could not be removed. */
+  /**
+   * Set when the new output is in place but the earlier output's generated files could not be removed.
+   * @default - none: the earlier output was removed
+   */
   readonly leftover?: { readonly path: string; readonly reason: string };
 }
 

@@ -1,6 +1,8 @@
 /** One problem in a config file: where (a YAML path like `spokes.project-b.cidr`) and why. */
 export interface ConfigIssue {
+  /** Dotted YAML path of the offending value, keyed by names (`spokes.project-b.cidr`); empty for the top level. */
   readonly path: string;
+  /** Why the value cannot be used, as printed. */
   readonly message: string;
 }
 

@@ -18,7 +18,9 @@ export interface EgressConfig {
   readonly proxyDnsName: string;
   /** Tags applied to every resource through the provider's default_tags. */
   readonly tags: Readonly<Record<string, string>>;
+  /** Where every stack keeps its Terraform state. */
   readonly state: StateConfig;
+  /** The hub VPC and its proxy fleet. */
   readonly hub: HubConfig;
   /** Spokes sorted by name. */
   readonly spokes: readonly SpokeConfig[];
@@ -28,13 +30,22 @@ export interface EgressConfig {
   readonly warnings?: readonly ConfigIssue[];
 }
 
+/** One site of the interconnect, with the planner's decisions for it. */
 export interface InterconnectSiteConfig {
+  /** The site's key in the config: part of its AWS names and Terraform addresses. */
   readonly name: string;
+  /** The site VPC's Region. */
   readonly region: string;
+  /** The router's software: Linux (strongSwan, FRR, nftables) or a VyOS image. */
   readonly router: "linux" | "vyos";
+  /** The router's EC2 instance type. */
   readonly instanceType: string;
-  /** linux: default Amazon Linux 2023; vyos: required. */
+  /**
+   * The router's AMI; required for `vyos`.
+   * @default - linux: Amazon Linux 2023, resolved from its public SSM parameter
+   */
   readonly amiId?: string;
+  /** A new site VPC (with its CIDR), or an existing one with the router's subnet and the route tables to the other sites. */
   readonly vpc:
     | { readonly kind: "new"; readonly cidr: string; readonly availabilityZone?: string }
     | { readonly kind: "existing"; readonly vpcId: string; readonly routerSubnetId: string; readonly routeTableIds: readonly string[] };
@@ -42,12 +53,15 @@ export interface InterconnectSiteConfig {
   readonly plan: SitePlan;
 }
 
+/** Sites with overlapping CIDRs joined over one Transit Gateway with BGP and 1:1 NAT. */
 export interface InterconnectConfig {
+  /** The Transit Gateway's Region and Amazon-side ASN. */
   readonly transitGateway: { readonly region: string; readonly asn: number };
   /** Sites sorted by name. */
   readonly sites: readonly InterconnectSiteConfig[];
 }
 
+/** The S3 bucket (and access) of every stack's Terraform state. */
 export interface StateConfig {
   /** S3 bucket of every stack's state. */
   readonly bucket: string;
@@ -69,6 +83,7 @@ export interface ZonePlacement {
   readonly names?: readonly string[];
 }
 
+/** The hub: VPC, NAT, the gateway's subnets and the proxy fleet. */
 export interface HubConfig {
   /** Region of the hub and its spokes. */
   readonly region: string;
@@ -96,6 +111,7 @@ export interface HubConfig {
   readonly resourceGateway: { readonly ipv4AddressesPerEni: number };
 }
 
+/** The Squid fleet: its mode, size and global policy. */
 export interface ProxyConfig {
   /** `ha`: an Auto Scaling group across the AZs behind an internal NLB; `single`: one instance with a fixed-IP ENI. @default "ha" */
   readonly mode: "ha" | "single";
@@ -117,7 +133,9 @@ export interface ProxyConfig {
   readonly fixedIp?: string;
 }
 
+/** A spoke VPC egresslink creates. */
 export interface NewVpcConfig {
+  /** Discriminator: a VPC egresslink creates. */
   readonly kind: "new";
   /** The new VPC's CIDR. */
   readonly cidr: string;
@@ -127,7 +145,9 @@ export interface NewVpcConfig {
   readonly subnets: readonly string[];
 }
 
+/** A project's existing VPC, looked up by ID; egresslink adds the endpoint and DNS to it. */
 export interface ExistingVpcConfig {
+  /** Discriminator: a VPC that already exists. */
   readonly kind: "existing";
   /** The VPC, looked up by ID. */
   readonly vpcId: string;
@@ -139,17 +159,23 @@ export interface ExistingVpcConfig {
 
 /** A spoke whose project deploys `EgressSpoke` in its own app: the hub exposes it, no spoke stack here. */
 export interface ExternalSpokeVpc {
+  /** Discriminator: deployed by the project's own app. */
   readonly kind: "external";
 }
 
+/** The VPC of a spoke this app deploys: new or existing. */
 export type SpokeVpcConfig = NewVpcConfig | ExistingVpcConfig;
 
+/** One project VPC served by the hub, defaults applied. */
 export interface SpokeConfig {
   /** The spoke's key in the config: part of its stack name, AWS names and Terraform addresses. */
   readonly name: string;
   /** Its own proxy port on the hub. */
   readonly port: number;
-  /** Set only when the spoke lives in another account than the hub. */
+  /**
+   * The spoke's account, when it is not the hub's: its endpoint reaches the hub through a RAM share.
+   * @default - the hub's account
+   */
   readonly accountId?: string;
   /** A new VPC, an existing one, or `external` (deployed by the project's own app). */
   readonly vpc: SpokeVpcConfig | ExternalSpokeVpc;

@@ -10,6 +10,7 @@ export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
 /** Tag every egresslink resource carries, naming the stack that manages it. */
 export const STACK_TAG = "egresslink:stack";
 
+/** The provider and state settings every egresslink stack shares. */
 export interface EgressStackProps {
   /** Region of the stack's AWS provider. */
   readonly region: string;
@@ -25,6 +26,7 @@ export interface EgressStackProps {
 
 /** A Terraform stack with egresslink's provider and backend conventions. */
 export class EgressStack extends TerraformStack {
+  /** The stack's AWS provider: its Region, default tags, allowed account and assumed role. */
   readonly provider: AwsProvider;
   private readonly props: EgressStackProps;
   private readonly regionalProviders = new Map<string, AwsProvider>();

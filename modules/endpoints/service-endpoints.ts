@@ -6,11 +6,13 @@ import { Construct } from "constructs";
 import { policyDocumentProblems } from "./policy";
 import { endpointIdProblem, endpointServiceName, MAX_INTERFACE_ENDPOINTS_PER_VPC, resolveEndpoints, type EndpointSet } from "./services";
 
+/** Which AWS service endpoints a VPC gets, and where they go. */
 export interface ServiceEndpointsProps {
   /** Prefix of resource names, e.g. `egress-project-a`. */
   readonly name: string;
   /** Region of the VPC (endpoint service names are per Region). */
   readonly region: string;
+  /** The VPC the endpoints are created in. */
   readonly vpcId: string;
   /** The VPC's CIDR: admitted on 443 to the interface endpoints, nothing else is. */
   readonly vpcCidr: string;

@@ -29,7 +29,9 @@ export const SERVICE_ID = /^[a-z0-9]+([.-][a-z0-9]+)*$/;
 
 /** The endpoints a list of presets and service ids expands to, deduplicated and sorted. */
 export interface EndpointSet {
+  /** Interface endpoint service ids (`ecr.api`, `logs`, ...): ENIs with private DNS in the VPC. */
   readonly interface: readonly string[];
+  /** Gateway endpoints, added to the VPC's route tables. */
   readonly gateway: readonly GatewayService[];
 }
 

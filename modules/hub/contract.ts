@@ -51,4 +51,5 @@ export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs]-?: stri
   proxy_log_group: "CloudWatch Logs group of the proxies' access.log and cache.log",
 };
 
+/** The name of one hub output, as Terraform and remote state know it. */
 export type HubOutputName = keyof HubOutputs;

@@ -28,6 +28,7 @@ export interface HubSpoke {
   readonly sharePrincipal?: string;
 }
 
+/** What the hub builds and which spokes it serves. */
 export interface EgressHubProps {
   /** Prefix of AWS resource names. */
   readonly name: string;
@@ -45,8 +46,11 @@ export interface EgressHubProps {
  * Spokes connect with Resource endpoints, so their CIDRs may overlap each other and the hub's.
  */
 export class EgressHub extends Construct {
+  /** The hub VPC: subnets, internet gateway and NAT. */
   readonly network: EgressVpc;
+  /** The Squid instances, their policy, logs and load balancers. */
   readonly proxy: ProxyFleet;
+  /** The VPC Lattice resource gateway every spoke's resource configuration goes through. */
   readonly resourceGateway: VpclatticeResourceGateway;
   /** Per spoke name. */
   readonly resourceConfigurations: Readonly<Record<string, VpclatticeResourceConfiguration>>;

@@ -21,6 +21,7 @@ export interface HubStateLocation {
 
 /** Reads the hub contract (see `HubOutputs`) from the hub's S3 state at plan time. */
 export class HubRemoteState extends Construct {
+  /** The `terraform_remote_state` data source; read outputs through the typed accessors rather than by name. */
   readonly state: DataTerraformRemoteStateS3;
 
   constructor(scope: Construct, id: string, location: HubStateLocation) {

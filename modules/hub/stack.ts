@@ -8,6 +8,7 @@ export const HUB_STACK = "hub";
 
 /** The hub stack: the {@link EgressHub} for every spoke in the config, state in S3. */
 export class HubStack extends EgressStack {
+  /** The hub the stack holds. */
   readonly hub: EgressHub;
 
   constructor(scope: Construct, config: EgressConfig) {

@@ -29,6 +29,7 @@ import { renderVyosUserData } from "./router-vyos";
 /** The largest ASN `aws_customer_gateway.bgp_asn` takes; larger ones go in `bgp_asn_extended` (EC2 CreateCustomerGateway). */
 const MAX_CUSTOMER_GATEWAY_BGP_ASN = 2_147_483_647;
 
+/** The planned interconnect and how to reach each of its Regions. */
 export interface InterconnectProps {
   /** Prefix of resource names. */
   readonly name: string;
@@ -47,10 +48,13 @@ export interface InterconnectProps {
  * sites' advertised prefixes. Only translated (or unique) prefixes are ever advertised.
  */
 export class Interconnect extends Construct {
+  /** The Transit Gateway every site's VPN attaches to. */
   readonly transitGateway: Ec2TransitGateway;
+  /** Its own route table: propagated from every attachment, default association and propagation off. */
   readonly routeTable: Ec2TransitGatewayRouteTable;
   /** Per site name. */
   readonly vpnConnections: Readonly<Record<string, VpnConnection>>;
+  /** Per site name: the router's persistent ENI, which carries the Elastic IP and outlives instances. */
   readonly routerInterfaces: Readonly<Record<string, NetworkInterface>>;
 
   constructor(scope: Construct, id: string, props: InterconnectProps) {

@@ -19,7 +19,9 @@ export const INSIDE_POOL = "169.254.0.0/16";
 const RESERVED_INSIDE = ["169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30", "169.254.4.0/30", "169.254.5.0/30", "169.254.169.252/30"];
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", TRANSLATION_POOL];
 
+/** One site as the planner takes it: its real prefix, and any translation or ASN pinned in config. */
 export interface SiteInput {
+  /** The site's name: planning is deterministic in it, so the same config always gets the same plan. */
   readonly name: string;
   /** The site's real prefix (its VPC's CIDR). */
   readonly cidr: string;
@@ -29,19 +31,28 @@ export interface SiteInput {
   readonly asn?: number;
 }
 
+/** Everything `planInterconnect` plans from. */
 export interface PlanInput {
   /** The Transit Gateway's ASN (its side of every BGP session). */
   readonly transitGatewayAsn: number;
+  /** The sites to join; names unique. */
   readonly sites: readonly SiteInput[];
 }
 
+/** What the planner decided for one site. */
 export interface SitePlan {
+  /** The site's name. */
   readonly name: string;
+  /** The site's real prefix: never advertised when it collides with another site's. */
   readonly realCidr: string;
-  /** Set when the site is translated. */
+  /**
+   * The prefix the site's hosts are known by elsewhere (1:1 NAT, same size as the real one).
+   * @default - none: the real prefix is unique and advertised as it is
+   */
   readonly translatedCidr?: string;
   /** The one prefix the router advertises: the translated prefix, or the real one when unique. */
   readonly advertised: string;
+  /** The router's BGP ASN. */
   readonly asn: number;
   /** Other sites' advertised prefixes: routed to this site's router. */
   readonly routes: readonly string[];

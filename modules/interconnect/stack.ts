@@ -12,6 +12,7 @@ export const INTERCONNECT_STACK = "interconnect";
  * depend on each other's attributes are planned together.
  */
 export class InterconnectStack extends EgressStack {
+  /** The interconnect the stack holds. */
   readonly interconnect: Interconnect;
 
   constructor(scope: Construct, config: EgressConfig & { readonly interconnect: InterconnectConfig }) {

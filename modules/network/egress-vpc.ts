@@ -14,6 +14,7 @@ import { Construct } from "constructs";
 import type { ZonePlacement } from "../config/model";
 import { cidrContains, parseCidr } from "./cidr";
 
+/** The VPC's address plan and whether it reaches the internet itself. */
 export interface EgressVpcProps {
   /** Prefix of Name tags, e.g. `egress-hub`. */
   readonly name: string;
@@ -48,8 +49,11 @@ export interface EgressVpcProps {
  * owns the n-th subnet of each tier, so adding an AZ leaves the others' addresses alone.
  */
 export class EgressVpc extends Construct {
+  /** The VPC. */
   readonly vpc: Vpc;
+  /** Private subnets, in AZ order. */
   readonly privateSubnetIds: string[];
+  /** Public subnets, in AZ order; empty without `publicSubnets`. */
   readonly publicSubnetIds: string[];
   /** One per AZ; gateway endpoints attach here. */
   readonly privateRouteTableIds: string[];
@@ -61,6 +65,7 @@ export class EgressVpc extends Construct {
   readonly gatewayAvailabilityZoneIds: string[];
   /** The public subnets' route table (default route to the internet gateway), when there are public subnets. */
   readonly publicRouteTableId?: string;
+  /** The NAT gateways' public addresses: what destinations see; empty without NAT. */
   readonly natPublicIps: string[];
   /** The internet gateway, when there are public subnets: whatever takes a public address depends on it. */
   readonly internetGateway?: InternetGateway;

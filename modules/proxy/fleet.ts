@@ -19,11 +19,13 @@ import { portBlocks, type PortBlock } from "./port-blocks";
 import { PROXY_HEALTH_PORT, type ProxyListener } from "./squid-conf";
 import { PROXY_ENI_TAG, renderProxyUserData, SPOKE_PORT_METRIC } from "./user-data";
 
+/** The fleet's network placement, size, policy and listeners. */
 export interface ProxyFleetProps {
   /** Prefix of resource names, e.g. `egress`. */
   readonly name: string;
   /** Region of the fleet (names the IAM role, which is account-wide, and the AMI lookups). */
   readonly region: string;
+  /** The hub VPC the instances, security groups and load balancers live in. */
   readonly vpcId: string;
   /** Private subnets, one per AZ in AZ order, for the instances. The single-mode ENI lives in the first. */
   readonly subnetIds: readonly string[];
@@ -54,7 +56,10 @@ export interface ProxyFleetProps {
   readonly connectPorts?: readonly number[];
   /** CloudWatch Logs retention of access.log and cache.log. @default 30 */
   readonly logRetentionDays?: number;
-  /** single: the ENI's fixed private IP, inside the first subnet. Required in single mode. */
+  /**
+   * single: the ENI's fixed private IP, inside the first subnet. Required in single mode.
+   * @default - none (ha mode has no fixed address)
+   */
   readonly fixedIp?: string;
 }
 
@@ -73,11 +78,15 @@ export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } 
  * attaches a persistent ENI with a fixed IP at boot (IAM: that ENI only).
  */
 export class ProxyFleet extends Construct {
+  /** The SSM parameter holding the compressed squid.conf the instances sync from. */
   readonly configParameter: SsmParameter;
+  /** CloudWatch Logs group of access.log and cache.log. */
   readonly logGroup: CloudwatchLogGroup;
   /** Counts the port check's lines: metric `SpokePortNotListening` by `Spoke` in namespace `egresslink/<name>`. */
   readonly portMetricFilter: CloudwatchLogMetricFilter;
+  /** The instances' role: SSM access, the config parameter, the logs, and nothing else. */
   readonly role: IamRole;
+  /** The instances' launch template (IMDSv2, encrypted root volume, the rendered user data). */
   readonly launchTemplate: LaunchTemplate;
   /** The instances' security group. */
   readonly securityGroup: SecurityGroup;

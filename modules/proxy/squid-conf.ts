@@ -12,6 +12,7 @@ export interface ProxyListener {
   readonly allowedDomains?: readonly string[];
 }
 
+/** Everything `renderSquidConf` renders a policy from. */
 export interface SquidConfInput {
   /** One `http_port` per spoke; the port name is how Squid tells spokes apart. */
   readonly listeners: readonly ProxyListener[];
@@ -21,11 +22,11 @@ export interface SquidConfInput {
   readonly allowedDomains?: readonly string[];
   /** Ports CONNECT (HTTPS) may reach. @default [443] */
   readonly connectPorts?: readonly number[];
-  /** The hub VPC's CIDR, denied as a destination with `DENIED_DESTINATIONS`. @default - only DENIED_DESTINATIONS */
+  /** The hub VPC's CIDR, denied as a destination besides the private, shared, loopback and link-local ranges. @default - only those ranges */
   readonly hubCidr?: string;
-  /** Where the access log goes. @default DEFAULT_ACCESS_LOG */
+  /** Where the access log goes. @default "daemon:/var/log/squid/access.log" */
   readonly accessLog?: string;
-  /** The program Squid writes a `daemon:` access log through (`logfile_daemon`). @default DEFAULT_LOG_DAEMON */
+  /** The program Squid writes a `daemon:` access log through (`logfile_daemon`). @default "/usr/local/libexec/egresslink-log-daemon" */
   readonly logDaemon?: string;
 }
 

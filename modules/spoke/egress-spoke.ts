@@ -24,6 +24,7 @@ import { applyProxySettingsProblem } from "./settings-rules";
 /** Tag key that selects instances for the State Manager association (value: the spoke name). */
 export const PROXY_SETTINGS_TAG = "egresslink:proxy";
 
+/** Which spoke of the hub this is, where the hub's state is, and the spoke's VPC. */
 export interface EgressSpokeProps {
   /** The spoke's name in the hub's config: selects its resource configuration and port from the hub's outputs. */
   readonly spokeName: string;
@@ -61,12 +62,17 @@ export interface EgressSpokeProps {
  * traffic skips the proxy. Usable in any CDKTF app that can read the hub's state.
  */
 export class EgressSpoke extends Construct {
+  /** The hub's outputs, read from its state. */
   readonly hub: HubRemoteState;
+  /** The Resource endpoint to the spoke's resource configuration on the hub. */
   readonly endpoint: VpcEndpoint;
+  /** The endpoint's security group: the VPC's CIDR in, on the spoke's port only. */
   readonly securityGroup: SecurityGroup;
+  /** The spoke VPC's ID (created or looked up). */
   readonly vpcId: string;
   /** The VPC's primary CIDR: admitted to the proxy port, and reached directly (NO_PROXY). */
   readonly vpcCidr: string;
+  /** The subnets the endpoint's ENIs are in. */
   readonly subnetIds: string[];
   /** The proxy port, read from the hub. */
   readonly proxyPort: number;
@@ -74,8 +80,11 @@ export class EgressSpoke extends Construct {
   readonly proxyDnsName: string;
   /** Proxy URL and NO_PROXY, as published. */
   readonly settings: ProxySettings;
+  /** The private hosted zone that names the proxy in the spoke VPC. */
   readonly dnsZone: Route53Zone;
+  /** SSM parameter with the proxy URL (see `spokeParameterNames`). */
   readonly proxyUrlParameter: SsmParameter;
+  /** SSM parameter with the NO_PROXY list. */
   readonly noProxyParameter: SsmParameter;
   /** Run it (Run Command or State Manager) to apply the settings on an instance. */
   readonly applyDocument: SsmDocument;

@@ -12,7 +12,9 @@ export interface ProxySettings {
   readonly noProxy: string;
 }
 
+/** What a spoke's NO_PROXY list is computed from. */
 export interface NoProxyInput {
+  /** The spoke's Region: names its AWS service endpoint domains. */
   readonly region: string;
   /** The spoke VPC's CIDR: its own hosts are reached directly. */
   readonly vpcCidr: string;

@@ -9,6 +9,7 @@ export const STATE_STACK = "egress-state";
 
 /** Bootstrap stack: the state bucket, itself kept in a local state file. */
 export class StateStack extends EgressStack {
+  /** The state bucket the stack holds. */
   readonly bucket: StateBucket;
 
   constructor(scope: Construct, config: EgressConfig) {

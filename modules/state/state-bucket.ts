@@ -8,6 +8,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
 
+/** The state bucket's name, version retention and cross-account grants. */
 export interface StateBucketProps {
   /** Globally unique bucket name. */
   readonly bucketName: string;
@@ -38,6 +39,7 @@ export interface StateKeyGrant {
  * from `terraform destroy` (`prevent_destroy`), since losing it orphans every stack.
  */
 export class StateBucket extends Construct {
+  /** The bucket. */
   readonly bucket: S3Bucket;
 
   constructor(scope: Construct, id: string, props: StateBucketProps) {
