@@ -10,18 +10,34 @@ export { OutputRefusedError, synthesizeTo, type SynthesisResult, type Synthesize
 export { ConfigError, type ConfigIssue } from "./config/errors";
 export { configJsonSchema } from "./config/json-schema";
 export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig } from "./config/load";
-export type { EgressConfig, ExistingVpcConfig, ExternalSpokeVpc, HubConfig, InterconnectConfig, InterconnectSiteConfig, NewVpcConfig, ProxyConfig, SpokeConfig, SpokeVpcConfig, StateConfig, ZonePlacement } from "./config/model";
+export type {
+  CloudStateConfig,
+  EgressConfig,
+  ExistingVpcConfig,
+  ExternalSpokeVpc,
+  HubConfig,
+  InterconnectConfig,
+  InterconnectSiteConfig,
+  NewVpcConfig,
+  ProxyConfig,
+  S3StateConfig,
+  SpokeConfig,
+  SpokeVpcConfig,
+  StateConfig,
+  ZonePlacement,
+} from "./config/model";
 export type { EgressConfigInput } from "./config/schema";
 export { EgressStack, type EgressStackProps } from "./core/stack";
+export { HUB_STACK, INTERCONNECT_STACK, spokeStackName, STATE_STACK } from "./core/stack-names";
 export { ServiceEndpoints, type ServiceEndpointsProps } from "./endpoints/service-endpoints";
 export { ENDPOINT_PRESETS, type EndpointSet, type GatewayService } from "./endpoints/services";
 export { HUB_OUTPUT_DESCRIPTIONS, type HubOutputName, type HubOutputs } from "./hub/contract";
 export { EgressHub, type EgressHubProps, type HubSpoke } from "./hub/egress-hub";
 export { HubRemoteState, type HubStateLocation } from "./hub/remote-state";
-export { HUB_STACK, HubStack } from "./hub/stack";
+export { HubStack } from "./hub/stack";
 export { Interconnect, type InterconnectProps } from "./interconnect/interconnect";
 export { planInterconnect, PlanError, type PlanInput, type SiteInput, type SitePlan } from "./interconnect/planner";
-export { INTERCONNECT_STACK, InterconnectStack } from "./interconnect/stack";
+export { InterconnectStack } from "./interconnect/stack";
 export { EgressVpc, type EgressVpcProps } from "./network/egress-vpc";
 export { ProxyFleet, type ProxyFleetProps, type ProxyTarget } from "./proxy/fleet";
 export { ACCESS_LOG_FORMAT, PROXY_HEALTH_PORT, renderSquidConf, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
@@ -39,7 +55,7 @@ export {
   type NoProxyInput,
   type ProxySettings,
 } from "./spoke/proxy-settings";
-export { SpokeStack, spokeStackName } from "./spoke/stack";
-export { stateKey, useS3Backend, type StateLocation } from "./state/backend";
+export { SpokeStack } from "./spoke/stack";
+export { stateKey, useS3Backend, type CloudWorkspace, type StateLocation } from "./state/backend";
 export { StateBucket, type StateBucketProps, type StateKeyGrant } from "./state/state-bucket";
-export { STATE_STACK, StateStack } from "./state/stack";
+export { StateStack } from "./state/stack";

@@ -345,5 +345,5 @@ test("the config's folder needs nothing else: a config under an awkward path wit
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "egress config.yaml");
   writeFileSync(path, MINIMAL);
-  expect(loadConfigFile(path).state.bucket).toBe("my-state");
+  expect(loadConfigFile(path).state).toMatchObject({ backend: "s3", bucket: "my-state" });
 });

@@ -199,7 +199,7 @@ describe("valid configs", () => {
 
   test("defaults: state region from the hub, key prefix, NAT, proxy and gateway settings", () => {
     const config = parseConfigText("state: {bucket: my-state}\nhub: {region: eu-west-1, cidr: 10.8.0.0/16}\n", "min.yaml");
-    expect(config.state).toEqual({ bucket: "my-state", region: "eu-west-1", keyPrefix: "egresslink", create: true });
+    expect(config.state).toEqual({ backend: "s3", bucket: "my-state", region: "eu-west-1", keyPrefix: "egresslink", create: true });
     expect(config.hub).toMatchObject({
       zones: { count: 2 },
       natGateways: "single",

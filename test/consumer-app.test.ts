@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { buildConsumerApp, DEPLOYMENT_NAME, HUB_STATE, SPOKE_NAME } from "../examples/consumer-app/main";
 import { stateKey } from "../modules/state/backend";
-import { HUB_STACK } from "../modules/hub/stack";
+import { HUB_STACK } from "../modules/core/stack-names";
 import { addressAt, defaultConfig, resourceAt, resources, type TerraformJson } from "./helpers";
 
 describe("examples/consumer-app: another team's app importing the modules", () => {
@@ -15,8 +15,9 @@ describe("examples/consumer-app: another team's app importing the modules", () =
   });
 
   test("points at the default hub's state location", () => {
-    const config = defaultConfig();
-    expect(HUB_STATE).toEqual({ bucket: config.state.bucket, key: stateKey(config.state.keyPrefix, HUB_STACK), region: config.state.region });
+    const { state } = defaultConfig();
+    if (state.backend !== "s3") throw new Error("the default config keeps its state in S3");
+    expect(HUB_STATE).toEqual({ bucket: state.bucket, key: stateKey(state.keyPrefix, HUB_STACK), region: state.region });
     expect(Object.values(tf.data?.terraform_remote_state ?? {})).toEqual([{ backend: "s3", config: { bucket: HUB_STATE.bucket, key: HUB_STATE.key, region: HUB_STATE.region } }]);
   });
 

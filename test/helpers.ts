@@ -21,7 +21,7 @@ export const DEFAULT_CONFIG_PATH = join(ROOT, "egress.config.yaml");
 
 /** A Terraform JSON document as cdktf writes it. */
 export interface TerraformJson {
-  terraform?: { backend?: Record<string, Record<string, unknown>>; required_providers?: Record<string, unknown> };
+  terraform?: { backend?: Record<string, Record<string, unknown>>; cloud?: Record<string, unknown>; required_providers?: Record<string, unknown> };
   provider?: Record<string, Record<string, unknown>[]>;
   resource?: Record<string, Record<string, Record<string, unknown>>>;
   data?: Record<string, Record<string, Record<string, unknown>>>;
@@ -52,6 +52,11 @@ export function configFrom(data: unknown): EgressConfig {
 
 export function defaultConfig(): EgressConfig {
   return configFrom(defaultConfigData());
+}
+
+/** The default config with its state in HCP Terraform workspaces instead of S3. */
+export function defaultCloudConfig(): EgressConfig {
+  return configFrom({ ...defaultConfigData(), state: { backend: "cloud", organization: "example-org", project: "networking" } });
 }
 
 /** A config with `n` spokes, each with its own allow-list, on one hub. */

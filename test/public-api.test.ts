@@ -15,10 +15,10 @@ const PUBLIC_API = [
   // configuration
   "ConfigError", "ConfigIssue", "configJsonSchema", "DEFAULT_CONFIG_FILE", "loadConfigFile", "parseConfigText", "validateConfig", "EgressConfigInput",
   "EgressConfig", "ExistingVpcConfig", "ExternalSpokeVpc", "HubConfig", "InterconnectConfig", "InterconnectSiteConfig", "NewVpcConfig",
-  "ProxyConfig", "SpokeConfig", "SpokeVpcConfig", "StateConfig", "ZonePlacement",
+  "ProxyConfig", "SpokeConfig", "SpokeVpcConfig", "StateConfig", "S3StateConfig", "CloudStateConfig", "ZonePlacement",
   // stacks and state
   "EgressStack", "EgressStackProps", "HUB_STACK", "HubStack", "SpokeStack", "spokeStackName", "INTERCONNECT_STACK", "InterconnectStack",
-  "STATE_STACK", "StateStack", "StateBucket", "StateBucketProps", "StateKeyGrant", "stateKey", "useS3Backend", "StateLocation",
+  "STATE_STACK", "StateStack", "StateBucket", "StateBucketProps", "StateKeyGrant", "stateKey", "useS3Backend", "StateLocation", "CloudWorkspace",
   // hub, its contract and how spokes read it
   "EgressHub", "EgressHubProps", "HubSpoke", "HUB_OUTPUT_DESCRIPTIONS", "HubOutputName", "HubOutputs", "HubRemoteState", "HubStateLocation",
   "EgressVpc", "EgressVpcProps", "ProxyFleet", "ProxyFleetProps", "ProxyTarget",

@@ -9,7 +9,7 @@ import { Testing } from "cdktf";
 import { buildConsumerApp } from "../examples/consumer-app/main";
 import { loadConfigFile } from "../modules/config/load";
 import type { EgressConfig } from "../modules/config/model";
-import { defaultConfig, ROOT, synthConfig, type TerraformJson } from "./helpers";
+import { defaultCloudConfig, defaultConfig, ROOT, synthConfig, type TerraformJson } from "./helpers";
 import { programDescribe } from "./helpers-programs";
 import { checkStacks, mockHubOutputs, type StackUnderTest, type TerraformResult } from "./helpers-terraform";
 
@@ -23,6 +23,7 @@ function shippedStacks(): StackUnderTest[] {
   const { stack } = buildConsumerApp(Testing.app().outdir);
   return [
     ...configStacks("egress.config.yaml", defaultConfig()),
+    ...configStacks("egress.config.yaml with state.backend: cloud", defaultCloudConfig()),
     ...examples.flatMap((file) => configStacks(`examples/${file}`, loadConfigFile(join(ROOT, "examples", file)))),
     // The consumer app reads the default config's hub.
     { label: `examples/consumer-app: ${stack.node.id}`, json: JSON.parse(Testing.synth(stack)) as TerraformJson, hubOutputs: mockHubOutputs(defaultConfig()) },
@@ -66,9 +67,9 @@ programDescribe("terraform validate and a mocked apply on every shipped stack", 
     process.stderr.write(`terraform (provider mirror) on ${stacks.length} stacks and ${controls.length} controls:\n${lines.join("\n")}\n`);
   }, TIMEOUT_MS);
 
-  test("covers the default config, every example and the consumer app", () => {
+  test("covers the default config (S3 and cloud state), every example and the consumer app", () => {
     const sources = new Set(stacks.map((s) => s.label.split(": ")[0]));
-    expect([...sources]).toEqual(["egress.config.yaml", "examples/cross-account.yaml", "examples/existing-vpcs.yaml", "examples/interconnect.yaml", "examples/consumer-app"]);
+    expect([...sources]).toEqual(["egress.config.yaml", "egress.config.yaml with state.backend: cloud", "examples/cross-account.yaml", "examples/existing-vpcs.yaml", "examples/interconnect.yaml", "examples/consumer-app"]);
     expect(stacks.filter((s) => s.label.startsWith("egress.config.yaml")).map((s) => s.label.split(": ")[1])).toEqual(
       expect.arrayContaining(["egress-state", "hub", "spoke-project-a"]),
     );

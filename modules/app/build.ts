@@ -28,7 +28,7 @@ export interface EgressStacks {
  * (state bucket, then hub, then spokes), so `cdktf deploy '*'` runs them in turn.
  */
 export function buildStacks(app: App, config: EgressConfig): EgressStacks {
-  const state = config.state.create ? new StateStack(app, config) : undefined;
+  const state = config.state.backend === "s3" && config.state.create ? new StateStack(app, { ...config, state: config.state }) : undefined;
   const hub = new HubStack(app, config);
   if (state) hub.addDependency(state);
   // External spokes are deployed (and retired) by their projects' own apps (EgressSpoke); the hub still exposes them.

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EgressConfig, SpokeConfig } from "../config/model";
 import { portBlocks } from "../proxy/port-blocks";
+import { spokeStackName } from "../core/stack-names";
 
 /** What one synthesized stack holds. */
 export interface StackSummary {
@@ -50,11 +51,6 @@ export function deploySteps(dependencies: Readonly<Record<string, readonly strin
   return steps;
 }
 
-/** `spokeStackName`, without loading the provider classes that modules/spoke/stack pulls in. */
-function spokeStack(spoke: SpokeConfig): string {
-  return `spoke-${spoke.name}`;
-}
-
 /**
  * The two runs that retire `spoke`, in this order: its endpoint must be gone before the hub
  * deletes the resource configuration it is attached to. cdktf deploys a stack only with the stacks
@@ -68,7 +64,7 @@ function retirementSteps(spoke: SpokeConfig, hubRun: string): string[] {
   ];
   if (spoke.vpc.kind === "external") return [`  ${spoke.name} (external):`, "    1. its team first destroys its spoke (the Resource endpoint) with its own app", ...removal];
   const made = ["Resource endpoint", "DNS zone", "proxy settings (SSM parameters and document)", ...(spoke.endpoints.length ? ["AWS service endpoints"] : []), ...(spoke.vpc.kind === "new" ? ["VPC"] : [])];
-  return [`  ${spoke.name}:`, `    1. cdktf deploy ${spokeStack(spoke)} --ignore-missing-stack-dependencies`, `       destroys its ${listed(made)}`, ...removal];
+  return [`  ${spoke.name}:`, `    1. cdktf deploy ${spokeStackName(spoke.name)} --ignore-missing-stack-dependencies`, `       destroys its ${listed(made)}`, ...removal];
 }
 
 /** "a, b and c". */
@@ -103,7 +99,7 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
         : s.vpc.kind === "new" ? `${s.vpc.cidr} (new)` : s.vpc.kind === "existing" ? `${s.vpc.vpcId} (existing)` : "(external: its own app)",
       String(s.port),
       s.accountId ?? "hub's",
-      String(stepOf.get(spokeStack(s)) ?? "-"),
+      String(stepOf.get(spokeStackName(s.name)) ?? "-"),
     ]),
   ];
   const steps = [...new Set(stacks.map((s) => s.step))].sort((a, b) => a - b);

@@ -1,6 +1,13 @@
 import { cidrHost } from "../network/cidr";
 import { carveGatewaySubnets, carvePrivateSubnets, carvePublicSubnets, DEFAULT_MAX_AZ_COUNT } from "../network/layout";
 
+/** State keys' prefix in the bucket (`state.keyPrefix`). */
+export const DEFAULT_STATE_KEY_PREFIX = "egresslink";
+/** HCP Terraform's host (`state.hostname`). */
+export const DEFAULT_CLOUD_HOSTNAME = "app.terraform.io";
+/** Workspace per stack (`state.workspaces`). */
+export const DEFAULT_WORKSPACE_PATTERN = "{name}-{stack}";
+
 /** Host number of the single-mode proxy's default fixed IP in the first private subnet (AWS reserves 0-3). */
 const FIXED_IP_HOST = 10;
 import { planInterconnect, type SitePlan } from "../interconnect/planner";
@@ -61,8 +68,10 @@ export interface InterconnectConfig {
   readonly sites: readonly InterconnectSiteConfig[];
 }
 
-/** The S3 bucket (and access) of every stack's Terraform state. */
-export interface StateConfig {
+/** Every stack's Terraform state in one S3 bucket. */
+export interface S3StateConfig {
+  /** Discriminator: state in S3. */
+  readonly backend: "s3";
   /** S3 bucket of every stack's state. */
   readonly bucket: string;
   /** Region of the bucket. @default - the hub's Region */
@@ -74,6 +83,23 @@ export interface StateConfig {
   /** Role assumed to reach the state (and the hub's remote state). @default - the caller's credentials */
   readonly roleArn?: string;
 }
+
+/** One HCP Terraform / Terraform Enterprise workspace per stack; spokes read the hub's workspace. */
+export interface CloudStateConfig {
+  /** Discriminator: state in HCP Terraform or Terraform Enterprise. */
+  readonly backend: "cloud";
+  /** The organization owning the workspaces. */
+  readonly organization: string;
+  /** The project new workspaces are created in. @default - the organization's default project */
+  readonly project?: string;
+  /** HCP Terraform, or a Terraform Enterprise host. @default "app.terraform.io" */
+  readonly hostname: string;
+  /** Workspace name pattern with `{name}` and `{stack}`. @default "{name}-{stack}" */
+  readonly workspaces: string;
+}
+
+/** Where every stack keeps its Terraform state. */
+export type StateConfig = S3StateConfig | CloudStateConfig;
 
 /** Availability Zones of a VPC: listed by name, or the first `count` of the Region looked up at plan time. */
 export interface ZonePlacement {
@@ -206,6 +232,14 @@ export interface SpokeConfig {
   readonly retired: boolean;
 }
 
+/** The state settings with defaults; the schema has checked that the backend's required keys are there. */
+function resolveState(state: ParsedConfig["state"], hubRegion: string): StateConfig {
+  if (state.backend === "cloud") {
+    return { backend: "cloud", organization: state.organization!, project: state.project, hostname: state.hostname ?? DEFAULT_CLOUD_HOSTNAME, workspaces: state.workspaces ?? DEFAULT_WORKSPACE_PATTERN };
+  }
+  return { backend: "s3", bucket: state.bucket!, region: state.region ?? hubRegion, keyPrefix: state.keyPrefix ?? DEFAULT_STATE_KEY_PREFIX, create: state.create ?? true, roleArn: state.roleArn };
+}
+
 /** Applies derived defaults to a schema-valid config. */
 export function resolveConfig(parsed: ParsedConfig): EgressConfig {
   const { hub } = parsed;
@@ -219,7 +253,7 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
     name: parsed.name,
     proxyDnsName: parsed.proxyDnsName,
     tags: parsed.tags,
-    state: { bucket: parsed.state.bucket, region: parsed.state.region ?? hub.region, keyPrefix: parsed.state.keyPrefix, create: parsed.state.create, roleArn: parsed.state.roleArn },
+    state: resolveState(parsed.state, hub.region),
     hub: {
       region: hub.region,
       accountId: hub.accountId,

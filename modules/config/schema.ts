@@ -18,7 +18,10 @@ import { quoted } from "../core/text";
 import { formatPath } from "./errors";
 import { IAM_NAME_MAX, routerRoleName } from "../interconnect/names";
 import { applyProxySettingsProblem } from "../spoke/settings-rules";
+import { DEFAULT_WORKSPACE_PATTERN } from "./model";
+import { WORKSPACE_NAME, WORKSPACE_NAME_MAX, workspaceName } from "../state/workspaces";
 import { AWS_PARTITIONS, AWS_REGIONS, regionPartition, suggestRegion } from "./regions";
+import { HUB_STACK, spokeStackName } from "../core/stack-names";
 
 /**
  * The config file's schema: shapes, formats, defaults and every rule that can be checked
@@ -191,20 +194,52 @@ const deploymentName = z
     }
   });
 
+const S3_STATE_KEYS = ["bucket", "region", "keyPrefix", "create", "roleArn"] as const;
+const CLOUD_STATE_KEYS = ["organization", "project", "workspaces", "hostname"] as const;
+
 const stateSchema = z
   .strictObject({
-    bucket: s3BucketName.meta({ description: "S3 bucket holding every stack's Terraform state" }),
-    region: region.optional().meta({ description: "Region of the state bucket. Default: hub.region" }),
+    backend: z
+      .enum(["s3", "cloud"])
+      .default("s3")
+      .meta({ description: "s3: every stack's state in an S3 bucket (the egress-state stack can create it); cloud: one HCP Terraform / Terraform Enterprise workspace per stack" }),
+    bucket: s3BucketName.optional().meta({ description: "s3: bucket holding every stack's Terraform state (required)" }),
+    region: region.optional().meta({ description: "s3: Region of the state bucket. Default: hub.region" }),
     keyPrefix: z
       .string()
       .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, "must be S3 key segments separated by '/', without leading or trailing '/'")
-      .default("egresslink")
-      .meta({ description: "State keys are <keyPrefix>/<stack>.tfstate" }),
+      .optional()
+      .meta({ description: "s3: state keys are <keyPrefix>/<stack>.tfstate. Default: egresslink" }),
     create: z
       .boolean()
-      .default(true)
-      .meta({ description: "Create the bucket in the egress-state stack; false when the bucket already exists (spokes in other accounts then need state.roleArn)" }),
-    roleArn: roleArn.optional().meta({ description: "Role to assume for state and the hub's remote state (state in another account)" }),
+      .optional()
+      .meta({ description: "s3: create the bucket in the egress-state stack; false when the bucket already exists (spokes in other accounts then need state.roleArn). Default: true" }),
+    roleArn: roleArn.optional().meta({ description: "s3: role to assume for state and the hub's remote state (state in another account)" }),
+    organization: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,40}$/, "must be an HCP Terraform organization name (letters, digits, '-' and '_')")
+      .optional()
+      .meta({ description: "cloud: the organization owning the workspaces (required)" }),
+    project: z.string().min(1).max(40).optional().meta({ description: "cloud: the project the workspaces are created in. Default: the organization's default project" }),
+    workspaces: z
+      .string()
+      .refine((p) => p.includes("{stack}"), "must contain {stack}: each stack needs a workspace of its own")
+      .refine((p) => WORKSPACE_NAME.test(workspaceName(p, "x", "x")), "may hold only letters, digits, '-', '_' and the placeholders {name} and {stack}")
+      .optional()
+      .meta({ description: "cloud: workspace name per stack, from {name} (the top-level name) and {stack} (hub, spoke-<name>, interconnect). Default: {name}-{stack}" }),
+    hostname: z
+      .string()
+      .regex(/^(?!-)[a-z0-9-]{1,63}(\.(?!-)[a-z0-9-]{1,63})+$/, "must be a host name like tfe.example.com")
+      .optional()
+      .meta({ description: "cloud: Terraform Enterprise's host name. Default: app.terraform.io" }),
+  })
+  .superRefine((state, ctx) => {
+    const cloud = state.backend === "cloud";
+    const required = cloud ? "organization" : "bucket";
+    if (state[required] === undefined) ctx.addIssue({ code: "custom", path: [required], message: `is required with backend: ${state.backend}` });
+    for (const key of cloud ? S3_STATE_KEYS : CLOUD_STATE_KEYS) {
+      if (state[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `does not apply to backend: ${state.backend} (it is a backend: ${cloud ? "s3" : "cloud"} setting)` });
+    }
   })
   .meta({ description: "Where Terraform state lives" });
 
@@ -483,7 +518,7 @@ export function crossFieldIssues(input: unknown): Issue[] {
   const root = asRecord(input);
   if (!root) return [];
   const name = typeof root.name === "string" ? root.name : "egress";
-  return [...spokeIssues(root, name), ...routerNameIssues(root, name), ...arnPartitionIssues(root)];
+  return [...spokeIssues(root, name), ...routerNameIssues(root, name), ...workspaceNameIssues(root, name), ...arnPartitionIssues(root)];
 }
 
 type Issue = { path: Path; message: string };
@@ -552,7 +587,7 @@ function spokeIssues(root: Record<string, unknown>, name: string): Issue[] {
  */
 function stateAccessIssue(spokeName: string, spoke: Record<string, unknown>, hub: Record<string, unknown> | undefined, state: Record<string, unknown> | undefined): Issue | undefined {
   const account = spoke.accountId;
-  if (spoke.external === true || typeof account !== "string" || typeof hub?.accountId !== "string" || account === hub.accountId) return undefined;
+  if (state?.backend === "cloud" || spoke.external === true || typeof account !== "string" || typeof hub?.accountId !== "string" || account === hub.accountId) return undefined;
   if (typeof state?.roleArn === "string") return undefined;
   const bucket = typeof state?.bucket === "string" ? ` ${quoted(state.bucket)}` : "";
   if (typeof spoke.roleArn !== "string") {
@@ -572,6 +607,22 @@ function stateAccessIssue(spokeName: string, spoke: Record<string, unknown>, hub
     };
   }
   return undefined;
+}
+
+/** With `backend: cloud`, each stack's workspace name (from the pattern) must be one HCP Terraform accepts. */
+function workspaceNameIssues(root: Record<string, unknown>, name: string): Issue[] {
+  const state = asRecord(root.state);
+  if (state?.backend !== "cloud") return [];
+  const pattern = typeof state.workspaces === "string" ? state.workspaces : DEFAULT_WORKSPACE_PATTERN;
+  const stacks: [Path, string][] = [
+    [["state", "workspaces"], HUB_STACK],
+    // External spokes run in their teams' own apps and workspaces.
+    ...Object.entries(asRecord(root.spokes) ?? {}).filter(([, spoke]) => asRecord(spoke)?.external !== true).map(([spoke]): [Path, string] => [["spokes", spoke], spokeStackName(spoke)]),
+  ];
+  return stacks.flatMap(([path, stack]) => {
+    const workspace = workspaceName(pattern, name, stack);
+    return workspace.length <= WORKSPACE_NAME_MAX ? [] : [{ path, message: `the workspace name ${quoted(workspace)} would be ${workspace.length} characters; HCP Terraform allows ${WORKSPACE_NAME_MAX} (shorten state.workspaces, the name or the spoke name)` }];
+  });
 }
 
 /** Linux routers' IAM role and instance profile names, built from the deployment, site and Region names, must fit IAM's limit. */

@@ -2,7 +2,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { App, LocalBackend, TerraformStack } from "cdktf";
 import { join, relative } from "node:path";
 import type { Construct } from "constructs";
-import { useS3Backend, type StateLocation } from "../state/backend";
+import { useCloudBackend, useS3Backend, type CloudWorkspace, type StateLocation } from "../state/backend";
 
 /** Terraform versions our stacks accept: the S3 backend's `use_lockfile` is GA from 1.11. */
 export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
@@ -20,8 +20,11 @@ export interface EgressStackProps {
   readonly accountId?: string;
   /** Role the AWS provider assumes (resources in another account). @default - the caller's credentials */
   readonly roleArn?: string;
-  /** Where the state lives: an S3 location, or `"local"` (`terraform.<id>.tfstate` in the working directory) for the bootstrap stack. */
-  readonly state: StateLocation | "local";
+  /**
+   * Where the state lives: an S3 location, an HCP Terraform / Terraform Enterprise workspace, or
+   * `"local"` (`terraform.<id>.tfstate` in the working directory) for the bootstrap stack.
+   */
+  readonly state: StateLocation | CloudWorkspace | "local";
 }
 
 /** A Terraform stack with egresslink's provider and backend conventions. */
@@ -42,6 +45,7 @@ export class EgressStack extends TerraformStack {
       const stackDir = join(App.of(this).outdir, "stacks", id);
       new LocalBackend(this, { path: relative(stackDir, join(process.cwd(), `terraform.${id}.tfstate`)) });
     }
+    else if ("organization" in props.state) useCloudBackend(this, props.state);
     else useS3Backend(this, props.state, id);
   }
 

@@ -1,5 +1,6 @@
-import { DataTerraformRemoteStateS3, Fn, Token } from "cdktf";
+import { DataTerraformRemoteState, DataTerraformRemoteStateS3, Fn, NamedRemoteWorkspace, Token, type TerraformRemoteState } from "cdktf";
 import { Construct } from "constructs";
+import type { CloudWorkspace } from "../state/backend";
 import type { HubOutputName } from "./contract";
 
 /** Where the hub stack keeps its state. */
@@ -19,23 +20,31 @@ export interface HubStateLocation {
   readonly workspaceKeyPrefix?: string;
 }
 
-/** Reads the hub contract (see `HubOutputs`) from the hub's S3 state at plan time. */
+/**
+ * Reads the hub contract (see `HubOutputs`) from the hub's state at plan time: its S3 state, or
+ * its HCP Terraform / Terraform Enterprise workspace through the `remote` backend (the workspace
+ * must share its state with the reader's).
+ */
 export class HubRemoteState extends Construct {
   /** The `terraform_remote_state` data source; read outputs through the typed accessors rather than by name. */
-  readonly state: DataTerraformRemoteStateS3;
+  readonly state: TerraformRemoteState;
 
-  constructor(scope: Construct, id: string, location: HubStateLocation) {
+  constructor(scope: Construct, id: string, location: HubStateLocation | CloudWorkspace) {
     super(scope, id);
-    for (const key of ["bucket", "key", "region"] as const) {
-      if (!location[key]) throw new Error(`HubRemoteState: '${key}' of the hub's state location must not be empty`);
+    const required = "organization" in location ? { organization: location.organization, workspace: location.workspace } : { bucket: location.bucket, key: location.key, region: location.region };
+    for (const [key, value] of Object.entries(required)) {
+      if (!value) throw new Error(`HubRemoteState: '${key}' of the hub's state location must not be empty`);
     }
-    this.state = new DataTerraformRemoteStateS3(this, "Resource", {
-      bucket: location.bucket,
-      key: location.key,
-      region: location.region,
-      assumeRole: location.roleArn ? { roleArn: location.roleArn } : undefined,
-      workspaceKeyPrefix: location.workspaceKeyPrefix,
-    });
+    this.state =
+      "organization" in location
+        ? new DataTerraformRemoteState(this, "Resource", { organization: location.organization, hostname: location.hostname, workspaces: new NamedRemoteWorkspace(location.workspace) })
+        : new DataTerraformRemoteStateS3(this, "Resource", {
+            bucket: location.bucket,
+            key: location.key,
+            region: location.region,
+            assumeRole: location.roleArn ? { roleArn: location.roleArn } : undefined,
+            workspaceKeyPrefix: location.workspaceKeyPrefix,
+          });
   }
 
   /** A hub output by name. */

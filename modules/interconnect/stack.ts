@@ -2,9 +2,8 @@ import type { Construct } from "constructs";
 import type { EgressConfig, InterconnectConfig } from "../config/model";
 import { EgressStack } from "../core/stack";
 import { Interconnect } from "./interconnect";
-
-/** Name of the interconnect stack (and of its state file). */
-export const INTERCONNECT_STACK = "interconnect";
+import { stackStateLocation } from "../state/backend";
+import { INTERCONNECT_STACK } from "../core/stack-names";
 
 /**
  * The interconnect in one state: the Transit Gateway's Region is the stack's provider, every
@@ -16,7 +15,7 @@ export class InterconnectStack extends EgressStack {
   readonly interconnect: Interconnect;
 
   constructor(scope: Construct, config: EgressConfig & { readonly interconnect: InterconnectConfig }) {
-    super(scope, INTERCONNECT_STACK, { region: config.interconnect.transitGateway.region, tags: config.tags, accountId: config.hub.accountId, state: config.state });
+    super(scope, INTERCONNECT_STACK, { region: config.interconnect.transitGateway.region, tags: config.tags, accountId: config.hub.accountId, state: stackStateLocation(config, INTERCONNECT_STACK) });
     this.interconnect = new Interconnect(this, "interconnect", { name: config.name, config: config.interconnect, providerFor: (region) => this.providerFor(region) });
   }
 }

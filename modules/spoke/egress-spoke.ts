@@ -20,6 +20,7 @@ import { HubRemoteState, type HubStateLocation } from "../hub/remote-state";
 import { EgressVpc } from "../network/egress-vpc";
 import { noProxyEntries, renderApplyScript, type ProxySettings } from "./proxy-settings";
 import { applyProxySettingsProblem } from "./settings-rules";
+import type { CloudWorkspace } from "../state/backend";
 
 /** Tag key that selects instances for the State Manager association (value: the spoke name). */
 export const PROXY_SETTINGS_TAG = "egresslink:proxy";
@@ -28,8 +29,11 @@ export const PROXY_SETTINGS_TAG = "egresslink:proxy";
 export interface EgressSpokeProps {
   /** The spoke's name in the hub's config: selects its resource configuration and port from the hub's outputs. */
   readonly spokeName: string;
-  /** Where the hub's Terraform state is; the only thing a spoke needs to know about the hub. */
-  readonly hubState: HubStateLocation;
+  /**
+   * Where the hub's Terraform state is - its S3 location, or its HCP Terraform / Terraform
+   * Enterprise workspace - the only thing a spoke needs to know about the hub.
+   */
+  readonly hubState: HubStateLocation | CloudWorkspace;
   /** Region of the spoke VPC (the hub's Region). */
   readonly region: string;
   /** A new VPC (`kind: "new"`) or an existing one looked up by ID (`kind: "existing"`). */

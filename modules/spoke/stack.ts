@@ -3,19 +3,14 @@ import type { Construct } from "constructs";
 import type { EgressConfig, SpokeConfig, SpokeVpcConfig } from "../config/model";
 import { EgressStack } from "../core/stack";
 import type { HubStateLocation } from "../hub/remote-state";
-import { HUB_STACK } from "../hub/stack";
-import { stackWorkspacePrefix, stateKey, type StateLocation } from "../state/backend";
+import { cloudWorkspace, stackWorkspacePrefix, stateKey, type CloudWorkspace, type StateLocation } from "../state/backend";
 import type { StateKeyGrant } from "../state/state-bucket";
 import { EgressSpoke } from "./egress-spoke";
 import { renderDockerDropIn, renderEcsEnvironment, renderEnvironmentFile, renderKubernetesEnv } from "./proxy-settings";
-
-/** Name of a spoke's stack (and of its state file). */
-export function spokeStackName(spokeName: string): string {
-  return `spoke-${spokeName}`;
-}
+import { HUB_STACK, spokeStackName } from "../core/stack-names";
 
 /**
- * One project VPC's stack: its {@link EgressSpoke}, state in S3, the hub read from the hub's state.
+ * One project VPC's stack: its {@link EgressSpoke}, its own state (S3 or workspace), the hub read from the hub's state.
  * A retired spoke's stack keeps only the provider and the backend (same state key): deploying it
  * destroys everything its state holds, while the hub still serves the spoke's port.
  */
@@ -72,18 +67,25 @@ export class SpokeStack extends EgressStack {
  * undefined: the spoke uses `state.roleArn` or the caller's credentials.
  */
 export function spokeStateGrant(config: EgressConfig, spoke: SpokeConfig): StateKeyGrant | undefined {
+  const { state } = config;
   // accountId is set only for a spoke in another account than the hub's.
-  const roleArn = config.state.roleArn === undefined && spoke.accountId !== undefined ? spoke.roleArn : undefined;
-  if (!roleArn) return undefined;
-  const { keyPrefix } = config.state;
+  const roleArn = state.backend === "s3" && state.roleArn === undefined && spoke.accountId !== undefined ? spoke.roleArn : undefined;
+  if (state.backend !== "s3" || !roleArn) return undefined;
   const stack = spokeStackName(spoke.name);
-  return { roleArn, stateKey: stateKey(keyPrefix, stack), workspaceKeyPrefix: stackWorkspacePrefix(keyPrefix, stack), readKeys: [stateKey(keyPrefix, HUB_STACK)] };
+  return { roleArn, stateKey: stateKey(state.keyPrefix, stack), workspaceKeyPrefix: stackWorkspacePrefix(state.keyPrefix, stack), readKeys: [stateKey(state.keyPrefix, HUB_STACK)] };
 }
 
-/** How a spoke's stack reaches its own state and the hub's: with `state.roleArn`, its granted role, or the caller's credentials. */
-function spokeStateAccess(config: EgressConfig, spoke: SpokeConfig): { readonly own: StateLocation; readonly hub: HubStateLocation } {
+/**
+ * How a spoke's stack reaches its own state and the hub's. S3: with `state.roleArn`, its granted
+ * role, or the caller's credentials. Cloud: its own workspace, and the hub's workspace's outputs
+ * (the hub workspace must share its state with the spoke's: see the README).
+ */
+function spokeStateAccess(config: EgressConfig, spoke: SpokeConfig): { readonly own: StateLocation | CloudWorkspace; readonly hub: HubStateLocation | CloudWorkspace } {
+  const { state } = config;
+  const stack = spokeStackName(spoke.name);
+  if (state.backend === "cloud") return { own: cloudWorkspace(state, config.name, stack), hub: cloudWorkspace(state, config.name, HUB_STACK) };
   const grant = spokeStateGrant(config, spoke);
-  const { bucket, region, keyPrefix } = config.state;
-  const access = { roleArn: config.state.roleArn ?? grant?.roleArn, workspaceKeyPrefix: grant?.workspaceKeyPrefix };
+  const access = { roleArn: state.roleArn ?? grant?.roleArn, workspaceKeyPrefix: grant?.workspaceKeyPrefix };
+  const { bucket, region, keyPrefix } = state;
   return { own: { bucket, region, keyPrefix, ...access }, hub: { bucket, region, key: stateKey(keyPrefix, HUB_STACK), ...access } };
 }

@@ -1,4 +1,6 @@
-import { S3Backend, type TerraformStack } from "cdktf";
+import { CloudBackend, NamedCloudWorkspace, S3Backend, type TerraformStack } from "cdktf";
+import { workspaceName } from "./workspaces";
+import type { CloudStateConfig, EgressConfig } from "../config/model";
 
 /** Where the egress stacks keep their Terraform state. */
 export interface StateLocation {
@@ -43,4 +45,40 @@ export function useS3Backend(stack: TerraformStack, location: StateLocation, sta
   });
   backend.addOverride("use_lockfile", true);
   return backend;
+}
+
+/** A stack's HCP Terraform / Terraform Enterprise workspace. */
+export interface CloudWorkspace {
+  /** The organization owning the workspace. */
+  readonly organization: string;
+  /** The workspace's name. */
+  readonly workspace: string;
+  /** The project a new workspace is created in. @default - the organization's default project */
+  readonly project?: string;
+  /** HCP Terraform, or a Terraform Enterprise host. @default "app.terraform.io" */
+  readonly hostname?: string;
+}
+
+/**
+ * Runs `stack` in its HCP Terraform / Terraform Enterprise workspace (a `cloud` block): the
+ * workspace holds the state, and remote runs keep it there.
+ */
+export function useCloudBackend(stack: TerraformStack, location: CloudWorkspace): CloudBackend {
+  return new CloudBackend(stack, {
+    organization: location.organization,
+    hostname: location.hostname,
+    workspaces: new NamedCloudWorkspace(location.workspace, location.project),
+  });
+}
+
+/** Where the config puts `stackName`'s state: its S3 key, or its workspace. */
+export function stackStateLocation(config: EgressConfig, stackName: string): StateLocation | CloudWorkspace {
+  const { state } = config;
+  if (state.backend === "cloud") return cloudWorkspace(state, config.name, stackName);
+  return { bucket: state.bucket, region: state.region, keyPrefix: state.keyPrefix, roleArn: state.roleArn };
+}
+
+/** `stackName`'s workspace under `state.workspaces`. */
+export function cloudWorkspace(state: CloudStateConfig, deploymentName: string, stackName: string): CloudWorkspace {
+  return { organization: state.organization, workspace: workspaceName(state.workspaces, deploymentName, stackName), project: state.project, hostname: state.hostname };
 }

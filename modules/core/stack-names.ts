@@ -1,0 +1,18 @@
+/**
+ * Stack names: each is a folder under `<out>/stacks/`, a state key or workspace name, and a
+ * `cdktf deploy` argument. Pure, so that config checks and the summary need no provider classes.
+ */
+
+/** Name of the bootstrap stack that creates the state bucket. */
+export const STATE_STACK = "egress-state";
+
+/** Name of the hub stack (and of its state file). */
+export const HUB_STACK = "hub";
+
+/** Name of the interconnect stack (and of its state file). */
+export const INTERCONNECT_STACK = "interconnect";
+
+/** Name of a spoke's stack (and of its state file). */
+export function spokeStackName(spokeName: string): string {
+  return `spoke-${spokeName}`;
+}
