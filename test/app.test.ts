@@ -122,11 +122,11 @@ describe("the main job", () => {
     const hub = JSON.parse(readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8"));
     const hubResources = Object.values(hub.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0);
     expect(stdout).toMatch(new RegExp(`\\n\\s+2\\s+hub\\s+${hubResources}\\s`));
-    expect(stdout).toMatch(/project-c\s+10\.0\.0\.0\/16 \(new\)\s+3130\s+hub's\s+3/);
+    expect(stdout).toMatch(/project-c\s+10\.0\.0\.0\/16 \(new\)\s+http:\/\/proxy\.egress\.internal:3130\s+hub's\s+3/);
     // Terraform runs in the stack's directory; the bootstrap state must live outside the output, in the working directory.
     const local = JSON.parse(readFileSync(join(out, "stacks", "egress-state", "cdk.tf.json"), "utf8")).terraform.backend.local.path;
     expect(resolve(out, "stacks", "egress-state", local)).toBe(join(process.cwd(), "terraform.egress-state.tfstate"));
-    expect(stdout).toContain("1. cdktf deploy egress-state\n  2. cdktf deploy hub\n  3. cdktf deploy spoke-project-a spoke-project-b spoke-project-c spoke-project-d");
+    expect(stdout).toContain("1. cdktf deploy egress-state\n  2. cdktf deploy hub --ignore-missing-stack-dependencies\n  3. cdktf deploy 'spoke-*' --ignore-missing-stack-dependencies\n");
   });
 
   test("takes the config from EGRESS_CONFIG and the output directory from CDKTF_OUTDIR", async () => {

@@ -12,7 +12,8 @@ export interface CliIo {
 
 const USAGE = `Usage: egresslink [--config PATH] [--out DIR]
 
-Validates the config and synthesizes the state, hub and spoke stacks as Terraform JSON.
+Validates the config and synthesizes the state, hub and spoke stacks as Terraform JSON
+(as HCL, cdk.tf, when SYNTH_HCL_OUTPUT=true, which \`cdktf synth --hcl\` sets).
 
   --config PATH  config file (default: $EGRESS_CONFIG, else ${DEFAULT_CONFIG_FILE})
   --out DIR      output folder (default: $CDKTF_OUTDIR, else cdktf.out): a new or empty

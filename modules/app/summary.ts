@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EgressConfig, SpokeConfig } from "../config/model";
 import { portBlocks } from "../proxy/port-blocks";
-import { spokeStackName } from "../core/stack-names";
+import { HUB_STACK, SPOKE_STACK_PREFIX, spokeStackName } from "../core/stack-names";
 
 /** What one synthesized stack holds. */
 export interface StackSummary {
@@ -24,17 +24,34 @@ interface TerraformJson {
   readonly data?: Record<string, Record<string, unknown>>;
 }
 
-/** Reads the synthesized stacks in `outdir` (cdktf's manifest.json and each cdk.tf.json). */
+/** Reads the synthesized stacks in `outdir` (cdktf's manifest.json and each cdk.tf.json, or cdk.tf with `--hcl`). */
 export function summarizeStacks(outdir: string): StackSummary[] {
   const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
-  const count = (blocks: TerraformJson["resource"]) => Object.values(blocks ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
   const steps = deploySteps(Object.fromEntries(Object.entries(manifest.stacks).map(([name, s]) => [name, s.dependencies])));
   return Object.entries(manifest.stacks)
-    .map(([name, stack]) => {
-      const tf = JSON.parse(readFileSync(join(outdir, stack.synthesizedStackPath), "utf8")) as TerraformJson;
-      return { name, resources: count(tf.resource), dataSources: count(tf.data), dependencies: stack.dependencies, step: steps[name] };
-    })
+    .map(([name, stack]) => ({ name, ...countBlocks(readFileSync(join(outdir, stack.synthesizedStackPath), "utf8"), stack.synthesizedStackPath), dependencies: stack.dependencies, step: steps[name] }))
     .sort((a, b) => a.step - b.step || a.name.localeCompare(b.name));
+}
+
+/** Resources and data sources in a stack file: Terraform JSON, or the HCL cdktf writes (every block starts a line). */
+function countBlocks(text: string, path: string): { resources: number; dataSources: number } {
+  if (path.endsWith(".tf")) return { resources: text.match(/^resource "/gm)?.length ?? 0, dataSources: text.match(/^data "/gm)?.length ?? 0 };
+  const tf = JSON.parse(text) as TerraformJson;
+  const count = (blocks: TerraformJson["resource"]) => Object.values(blocks ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+  return { resources: count(tf.resource), dataSources: count(tf.data) };
+}
+
+/**
+ * The `cdktf deploy` command for `names`. cdktf refuses to deploy a stack without the stacks it
+ * depends on unless told to ignore them; an earlier step has deployed those.
+ */
+export function deployCommand(names: readonly string[], stacks: readonly StackSummary[]): string {
+  const selected = new Set(names);
+  const missing = stacks.some((s) => selected.has(s.name) && s.dependencies.some((d) => !selected.has(d)));
+  // Every spoke stack at once: cdktf's glob keeps the command short at hundreds of spokes.
+  const spokes = stacks.filter((s) => s.name.startsWith(SPOKE_STACK_PREFIX)).map((s) => s.name);
+  const everySpoke = names.length > 1 && names.length === spokes.length && spokes.every((name) => selected.has(name));
+  return `cdktf deploy ${everySpoke ? `'${SPOKE_STACK_PREFIX}*'` : names.join(" ")}${missing ? " --ignore-missing-stack-dependencies" : ""}`;
 }
 
 /** Deploy step of each stack: one more than the latest step among its dependencies. */
@@ -55,16 +72,19 @@ export function deploySteps(dependencies: Readonly<Record<string, readonly strin
  * The two runs that retire `spoke`, in this order: its endpoint must be gone before the hub
  * deletes the resource configuration it is attached to. cdktf deploys a stack only with the stacks
  * it depends on, unless told to ignore them: the spoke's run ignores them (they are unchanged);
- * `hubRun` names them with the hub (egress-state then also drops the spoke role's state grant).
+ * the hub's run names them with the hub (egress-state then also drops the spoke role's state grant).
  */
-function retirementSteps(spoke: SpokeConfig, hubRun: string): string[] {
+function retirementSteps(spoke: SpokeConfig, stacks: readonly StackSummary[]): string[] {
+  const hub = stacks.find((s) => s.name === HUB_STACK);
+  const hubRun = deployCommand([...(hub?.dependencies ?? []), HUB_STACK], stacks);
+  const spokeRun = deployCommand([spokeStackName(spoke.name)], stacks);
   const removal = [
-    `    2. then remove ${spoke.name} from the config and cdktf deploy ${hubRun}`,
+    `    2. then remove ${spoke.name} from the config and ${hubRun}`,
     `       drops its ${listed(["resource configuration", "proxy port", "allow-list", ...(spoke.accountId ? ["RAM share"] : [])])}`,
   ];
   if (spoke.vpc.kind === "external") return [`  ${spoke.name} (external):`, "    1. its team first destroys its spoke (the Resource endpoint) with its own app", ...removal];
   const made = ["Resource endpoint", "DNS zone", "proxy settings (SSM parameters and document)", ...(spoke.endpoints.length ? ["AWS service endpoints"] : []), ...(spoke.vpc.kind === "new" ? ["VPC"] : [])];
-  return [`  ${spoke.name}:`, `    1. cdktf deploy ${spokeStackName(spoke.name)} --ignore-missing-stack-dependencies`, `       destroys its ${listed(made)}`, ...removal];
+  return [`  ${spoke.name}:`, `    1. ${spokeRun}`, `       destroys its ${listed(made)}`, ...removal];
 }
 
 /** "a, b and c". */
@@ -91,22 +111,19 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
   ];
   const stepOf = new Map(stacks.map((s) => [s.name, s.step]));
   const spokeRows = [
-    ["spoke", "VPC", "proxy port", "account", "deploy step"],
+    ["spoke", "VPC", "proxy URL", "account", "deploy step"],
     ...config.spokes.map((s) => [
       s.name,
       s.retired
         ? s.vpc.kind === "external" ? "retired (external): its team destroys, then remove" : "retired: destroy, then remove"
         : s.vpc.kind === "new" ? `${s.vpc.cidr} (new)` : s.vpc.kind === "existing" ? `${s.vpc.vpcId} (existing)` : "(external: its own app)",
-      String(s.port),
+      `http://${s.proxyDnsName}:${s.port}`,
       s.accountId ?? "hub's",
       String(stepOf.get(spokeStackName(s.name)) ?? "-"),
     ]),
   ];
   const steps = [...new Set(stacks.map((s) => s.step))].sort((a, b) => a - b);
-  const order = steps.map((step) => {
-    const names = stacks.filter((s) => s.step === step).map((s) => s.name);
-    return `  ${step}. cdktf deploy ${names.join(" ")}${names.length > 1 ? `   (independent: --parallelism ${names.length})` : ""}`;
-  });
+  const order = steps.map((step) => `  ${step}. ${deployCommand(stacks.filter((s) => s.step === step).map((s) => s.name), stacks)}`);
   const interconnect = config.interconnect
     ? [
         "",
@@ -118,9 +135,8 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
       ]
     : [];
   const retired = config.spokes.filter((s) => s.retired);
-  const hubRun = [...(stacks.find((s) => s.name === "hub")?.dependencies ?? []), "hub"].join(" ");
   const retirement = retired.length
-    ? ["", "Retiring: the hub keeps serving each retired spoke until its entry is removed from the config", ...retired.flatMap((s) => retirementSteps(s, hubRun))]
+    ? ["", "Retiring: the hub keeps serving each retired spoke until its entry is removed from the config", ...retired.flatMap((s) => retirementSteps(s, stacks))]
     : [];
   const warnings = config.warnings?.length
     ? ["", `Warnings (${config.warnings.length}): valid, but probably not what you meant`, ...config.warnings.map((w) => `  ${w.path}: ${w.message}`)]
@@ -135,8 +151,9 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     table(spokeRows),
     ...interconnect,
     "",
-    "Deploy order:",
+    "Deploy order (stacks of one step deploy in parallel):",
     ...order,
+    `  or every stack, in this order: cdktf deploy '*'`,
     ...retirement,
     "",
   ].join("\n");

@@ -10,6 +10,7 @@ import { accessSync, chmodSync, chownSync, constants, lstatSync, mkdirSync, read
 import { basename, dirname, join, normalize, resolve, sep } from "node:path";
 import { TerraformStack, type ISynthesisSession } from "cdktf";
 import type { EgressConfig } from "../config/model";
+import { stackHcl } from "./hcl";
 
 /** The job will not write to the output folder; the message names the path and says what to do. */
 export class OutputRefusedError extends Error {}
@@ -140,6 +141,11 @@ async function synthesizeStacks(config: EgressConfig, outdir: string, target: st
   const session: ISynthesisSession = { outdir: app.outdir, skipValidation: app.skipValidation, manifest: app.manifest };
   for (const stack of stacks) {
     stack.synthesizer.synthesize(session);
+    // cdktf's HCL (`cdktf synth --hcl`) changes values and is not valid Terraform: rewritten from the stack's JSON (see hcl.ts).
+    if (app.hclOutput) {
+      const file = join(outdir, app.manifest.forStack(stack).synthesizedStackPath);
+      writeFileSync(file, stackHcl(stack.toTerraform(), readFileSync(file, "utf8")));
+    }
     await checkpoint();
   }
   if (!app.skipValidation) {

@@ -12,7 +12,10 @@ export const HUB_STACK = "hub";
 /** Name of the interconnect stack (and of its state file). */
 export const INTERCONNECT_STACK = "interconnect";
 
+/** What every spoke stack's name starts with, and no other stack's. */
+export const SPOKE_STACK_PREFIX = "spoke-";
+
 /** Name of a spoke's stack (and of its state file). */
 export function spokeStackName(spokeName: string): string {
-  return `spoke-${spokeName}`;
+  return `${SPOKE_STACK_PREFIX}${spokeName}`;
 }

@@ -1,4 +1,5 @@
-import { CloudBackend, NamedCloudWorkspace, S3Backend, type TerraformStack } from "cdktf";
+import { DataTerraformRemoteState, getHostNameType, NamedRemoteWorkspace, S3Backend, TerraformBackend, type TerraformRemoteState, type TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
 import { workspaceName } from "./workspaces";
 import type { CloudStateConfig, EgressConfig } from "../config/model";
 
@@ -63,12 +64,56 @@ export interface CloudWorkspace {
  * Runs `stack` in its HCP Terraform / Terraform Enterprise workspace (a `cloud` block): the
  * workspace holds the state, and remote runs keep it there.
  */
-export function useCloudBackend(stack: TerraformStack, location: CloudWorkspace): CloudBackend {
-  return new CloudBackend(stack, {
-    organization: location.organization,
-    hostname: location.hostname,
-    workspaces: new NamedCloudWorkspace(location.workspace, location.project),
-  });
+export function useCloudBackend(stack: TerraformStack, location: CloudWorkspace): TerraformBackend {
+  return new CloudBlock(stack, location);
+}
+
+/**
+ * The `cloud` block. cdktf's own CloudBackend runs `terraform version` at synth time (the block
+ * needs Terraform >= 1.1), so synthesis would fail wherever Terraform is not installed; our stacks
+ * already require 1.11 (`required_version`). Its HCL form also drops the workspace's project.
+ */
+class CloudBlock extends TerraformBackend {
+  constructor(
+    scope: Construct,
+    private readonly location: CloudWorkspace,
+  ) {
+    super(scope, "backend", "cloud");
+  }
+
+  private get attributes() {
+    const { organization, hostname, workspace, project } = this.location;
+    return { hostname, organization, workspaces: { name: workspace, project } };
+  }
+
+  override toTerraform() {
+    return { terraform: { cloud: this.attributes } };
+  }
+
+  override toHclTerraform() {
+    const text = (value: string | undefined) => (value === undefined ? undefined : { value, type: "simple", storageClassType: "string" });
+    const { hostname, organization, workspaces } = this.attributes;
+    return {
+      terraform: {
+        cloud: {
+          hostname: text(hostname),
+          organization: text(organization),
+          workspaces: { value: { name: text(workspaces.name), project: text(workspaces.project) }, isBlock: true, type: "map", storageClassType: "stringmap" },
+        },
+      },
+    };
+  }
+
+  /** cdktf's CLI tells HCP Terraform from Terraform Enterprise by this. */
+  override toMetadata() {
+    return { ...super.toMetadata(), cloud: getHostNameType(this.location.hostname) };
+  }
+
+  /** Cross-stack references read the workspace's outputs through the `remote` backend. */
+  getRemoteStateDataSource(scope: Construct, name: string): TerraformRemoteState {
+    const { organization, hostname, workspace } = this.location;
+    return new DataTerraformRemoteState(scope, name, { organization, hostname, workspaces: new NamedRemoteWorkspace(workspace) });
+  }
 }
 
 /** Where the config puts `stackName`'s state: its S3 key, or its workspace. */
