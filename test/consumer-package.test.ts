@@ -10,14 +10,12 @@
  * hash of the pinned versions; each run hard-links it into the fresh app and installs only the
  * tarball (with the package's own dependencies) on top.
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { buildConsumerApp } from "../examples/consumer-app/main";
 import { filesUnder, ROOT } from "./helpers";
-import { lockedNpmPack, programDescribe } from "./helpers-programs";
+import { cachedNpmInstall, lockedNpmPack, mustRun, programDescribe, runProgram, Stopwatch } from "./helpers-programs";
 
 const repoPkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
@@ -68,26 +66,10 @@ const TEMPLATE_TSCONFIG = {
   exclude: ["node_modules", "cdktf.out"],
 };
 
-const timings: Record<string, number> = {};
-
-function timed<T>(label: string, run: () => T): T {
-  const start = Date.now();
-  try {
-    return run();
-  } finally {
-    timings[label] = (Date.now() - start) / 1000;
-  }
-}
-
-function run(command: string, args: string[], cwd: string, timeout = 180_000): SpawnSyncReturns<string> {
-  return spawnSync(command, args, { cwd, encoding: "utf8", timeout, env: { ...process.env, CI: "1", npm_config_update_notifier: "false" } });
-}
-
-function mustRun(command: string, args: string[], cwd: string, timeout?: number): SpawnSyncReturns<string> {
-  const result = run(command, args, cwd, timeout);
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status} ${result.signal ?? ""}\n${result.stdout}\n${result.stderr}`);
-  return result;
-}
+const watch = new Stopwatch();
+const { timings } = watch;
+const timed = watch.timed.bind(watch);
+const run = runProgram;
 
 /** `stacks/<name>/cdk.tf.json` under a cdktf.out, by stack name. */
 function stacksIn(outdir: string): Record<string, string> {
@@ -97,23 +79,8 @@ function stacksIn(outdir: string): Record<string, string> {
 
 /** The third-party install, made once per set of pinned versions and reused. */
 function cachedDependencies(): string {
-  const manifest = { name: "egresslink-consumer", version: "0.0.0", private: true, dependencies: THIRD_PARTY };
-  const key = createHash("sha256").update(JSON.stringify({ manifest, node: process.versions.node.split(".")[0] })).digest("hex").slice(0, 16);
-  const dir = join(tmpdir(), `egresslink-consumer-deps-${key}`);
-  if (existsSync(join(dir, "node_modules", ".complete"))) {
-    timings["third-party install (cache hit)"] = 0;
-    return dir;
-  }
-  rmSync(dir, { recursive: true, force: true });
-  const staging = mkdtempSync(`${dir}.staging-`);
-  try {
-    writeFileSync(join(staging, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-    timed("third-party install (cold)", () => mustRun("npm", ["install", "--no-audit", "--no-fund"], staging, 600_000));
-    writeFileSync(join(staging, "node_modules", ".complete"), "");
-    renameSync(staging, dir);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
+  const { dir, coldInstallSeconds } = cachedNpmInstall("egresslink-consumer-deps", THIRD_PARTY);
+  timings[coldInstallSeconds === undefined ? "third-party install (cache hit)" : "third-party install (cold)"] = coldInstallSeconds ?? 0;
   return dir;
 }
 

@@ -77,11 +77,18 @@ async function summarize(p: Project): Promise<void> {
   p.summaryCommands = [...stdout.matchAll(/cdktf deploy [^\n]*/g)].map((m) => m[0].trim());
 }
 
-/** Every `cdktf deploy` command in the README (code blocks and inline code), comments dropped; placeholders skipped. */
-function readmeCommands(): string[] {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const commands = [...readme.matchAll(/(?:npx )?cdktf deploy [^`\n]*/g)].map((m) => m[0].replace(/\s+#.*$/, "").trim());
-  return [...new Set(commands.filter((c) => !c.includes("<")))];
+/** Every `cdktf deploy` command in the README (code blocks and inline code), comments dropped, with its section; placeholders and elisions skipped. */
+function readmeCommands(): { command: string; section: string }[] {
+  const found: { command: string; section: string }[] = [];
+  let section = "";
+  for (const line of readFileSync(join(ROOT, "README.md"), "utf8").split("\n")) {
+    if (line.startsWith("## ")) section = line.slice(3);
+    for (const m of line.matchAll(/(?:npx )?cdktf deploy [^`\n]*/g)) {
+      const command = m[0].replace(/\s+#.*$/, "").trim();
+      if (!/<|\.\.\./.test(command) && !found.some((f) => f.command === command)) found.push({ command, section });
+    }
+  }
+  return found;
 }
 
 /** `npx cdktf ...` runs the same CLI as `cdktf ...` (node_modules/.bin is on PATH in both). */
@@ -151,10 +158,10 @@ programDescribe("cdktf deploy, as printed, against a stub terraform", () => {
     writeFileSync(join(stubDir, "terraform"), STUB);
     chmodSync(join(stubDir, "terraform"), 0o755);
     await Promise.all(Object.values(projects).map(summarize));
-    // README commands name the default config's stacks, or the interconnect example's; each command runs once per config.
+    // README commands name the default config's stacks, the interconnect example's, or (in its section) the cloud variant's; each runs once.
     const plan = new Map<Project, string[]>(Object.values(projects).map((p) => [p, [...p.summaryCommands]]));
-    for (const command of readmeCommands()) {
-      const p = command.includes("interconnect") ? projects.interconnect : projects.default;
+    for (const { command, section } of readmeCommands()) {
+      const p = section.startsWith("State in HCP Terraform") ? projects.cloud : command.includes("interconnect") ? projects.interconnect : projects.default;
       if (![...plan.values()].flat().some((c) => sameCommand(c, command))) plan.get(p)!.push(command);
     }
     const jobs = [...plan].flatMap(([p, commands]) => commands.map((command) => async () => [p, await run(p, command)] as const));
@@ -176,7 +183,7 @@ programDescribe("cdktf deploy, as printed, against a stub terraform", () => {
     expect(projects.retiring.summaryCommands).toEqual(
       expect.arrayContaining(["cdktf deploy spoke-project-b --ignore-missing-stack-dependencies", "cdktf deploy egress-state hub"].map((c) => expect.stringContaining(c))),
     );
-    expect(readmeCommands().length).toBeGreaterThanOrEqual(5);
+    expect(readmeCommands().length).toBeGreaterThanOrEqual(8);
   });
 
   test("every command passes cdktf's stack selection and reaches Terraform for exactly the stacks it names", () => {
