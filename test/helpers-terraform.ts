@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { EgressConfig } from "../modules/config/model";
 import { regionPartition } from "../modules/config/regions";
 import type { HubOutputs } from "../modules/hub/contract";
@@ -250,31 +250,55 @@ async function installProvider(dir: string, env: NodeJS.ProcessEnv): Promise<voi
   if (!init.ok) throw new Error(`terraform init (provider ${MIRROR_AWS_VERSION} from ${PROVIDER_MIRROR}) failed:\n${init.output}`);
 }
 
-/** Writes the test copy of `stack` into `dir`, with the installed provider, then runs validate and the mocked apply. */
-export async function checkStack(stack: StackUnderTest, dir: string, providerDir: string, env: NodeJS.ProcessEnv): Promise<TerraformResult> {
+/** Writes the test copy of `stack` into `dir`, with the installed provider and its mock test file. */
+function writeStack(stack: StackUnderTest, dir: string, providerDir: string): void {
   mkdirSync(join(dir, "tests"), { recursive: true });
   writeFileSync(join(dir, "main.tf.json"), JSON.stringify(terraformCopy(stack.json), null, 2));
   writeFileSync(join(dir, "tests", "mock.tftest.json"), JSON.stringify(mockTestFile(stack), null, 2));
   cpSync(join(providerDir, ".terraform"), join(dir, ".terraform"), { recursive: true, verbatimSymlinks: true });
   cpSync(join(providerDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
-  const validate = await runTerraform(["validate", "-no-color"], dir, env);
-  const apply = await runTerraform(["test", "-no-color"], dir, env);
-  return { validate, apply };
 }
 
-/** Runs `checkStack` on every stack, `parallel` at a time, in folders under a new temporary root. */
+/**
+ * `terraform validate` on every stack in one run: a root whose modules are the stacks' folders
+ * (loading the provider's schema takes seconds, once per run). Each diagnostic names the file it
+ * is in, so it is counted against that stack; one naming no stack counts against all.
+ */
+async function validateAll(dirs: ReadonlyMap<string, string>, root: string, providerDir: string, env: NodeJS.ProcessEnv): Promise<Map<string, { ok: boolean; output: string }>> {
+  const dir = join(root, "validate");
+  mkdirSync(dir, { recursive: true });
+  const modules = Object.fromEntries([...dirs.values()].map((stackDir, i) => [`stack_${i}`, { source: `./${relative(dir, stackDir)}` }]));
+  writeFileSync(join(dir, "main.tf.json"), JSON.stringify({ module: modules }, null, 2));
+  cpSync(join(providerDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
+  const init = await runTerraform(["init", "-backend=false", "-input=false", "-no-color"], dir, env);
+  const run = init.ok ? await runTerraform(["validate", "-no-color"], dir, env) : init;
+  const diagnostics = run.output.split(/\n(?=(?:Error|Warning): )/).filter((d) => /^(Error|Warning): /.test(d));
+  const results = new Map<string, { ok: boolean; output: string }>();
+  for (const [label, stackDir] of dirs) {
+    const name = `${relative(dir, stackDir)}/`;
+    const own = diagnostics.filter((d) => d.includes(name) || ![...dirs.values()].some((other) => d.includes(`${relative(dir, other)}/`)));
+    const errors = own.filter((d) => d.startsWith("Error: "));
+    results.set(label, run.ok || errors.length === 0 ? { ok: true, output: `The configuration is valid (validated as a module of one root).\n${own.join("\n")}` } : { ok: false, output: own.join("\n") });
+  }
+  return results;
+}
+
+/** Validates every stack (in one run), then runs each one's mocked apply, `parallel` at a time, in folders under a new temporary root. */
 export async function checkStacks(stacks: readonly StackUnderTest[], parallel = 3): Promise<Map<string, TerraformResult>> {
   requireTerraform();
   const root = mkdtempSync(join(tmpdir(), "egresslink-terraform-"));
   const env = terraformEnvironment(root);
   const providerDir = join(root, "provider");
   await installProvider(providerDir, env);
+  const dirs = new Map(stacks.map((stack, i) => [stack.label, join(root, "stacks", `${i}-${stack.label.replace(/[^a-z0-9-]+/gi, "_")}`)]));
+  for (const stack of stacks) writeStack(stack, dirs.get(stack.label)!, providerDir);
+  const validated = await validateAll(dirs, root, providerDir, env);
   const results = new Map<string, TerraformResult>();
   let next = 0;
   const worker = async () => {
     while (next < stacks.length) {
-      const stack = stacks[next++];
-      results.set(stack.label, await checkStack(stack, join(root, "stacks", stack.label.replace(/[^a-z0-9-]+/gi, "_")), providerDir, env));
+      const { label } = stacks[next++];
+      results.set(label, { validate: validated.get(label)!, apply: await runTerraform(["test", "-no-color"], dirs.get(label)!, env) });
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, stacks.length) }, worker));

@@ -23,7 +23,7 @@ function shippedStacks(): StackUnderTest[] {
   const { stack } = buildConsumerApp(Testing.app().outdir);
   return [
     ...configStacks("egress.config.yaml", defaultConfig()),
-    ...configStacks("egress.config.yaml with state.backend: cloud", defaultCloudConfig()),
+    ...configStacks("egress.config.yaml, state in HCP Terraform", defaultCloudConfig()),
     ...examples.flatMap((file) => configStacks(`examples/${file}`, loadConfigFile(join(ROOT, "examples", file)))),
     // The consumer app reads the default config's hub.
     { label: `examples/consumer-app: ${stack.node.id}`, json: JSON.parse(Testing.synth(stack)) as TerraformJson, hubOutputs: mockHubOutputs(defaultConfig()) },
@@ -69,7 +69,7 @@ programDescribe("terraform validate and a mocked apply on every shipped stack", 
 
   test("covers the default config (S3 and cloud state), every example and the consumer app", () => {
     const sources = new Set(stacks.map((s) => s.label.split(": ")[0]));
-    expect([...sources]).toEqual(["egress.config.yaml", "egress.config.yaml with state.backend: cloud", "examples/cross-account.yaml", "examples/existing-vpcs.yaml", "examples/interconnect.yaml", "examples/consumer-app"]);
+    expect([...sources]).toEqual(["egress.config.yaml", "egress.config.yaml, state in HCP Terraform", "examples/cross-account.yaml", "examples/existing-vpcs.yaml", "examples/interconnect.yaml", "examples/consumer-app"]);
     expect(stacks.filter((s) => s.label.startsWith("egress.config.yaml")).map((s) => s.label.split(": ")[1])).toEqual(
       expect.arrayContaining(["egress-state", "hub", "spoke-project-a"]),
     );
