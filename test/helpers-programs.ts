@@ -1,6 +1,6 @@
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -87,3 +87,64 @@ export function requireRoot(): void {
 const FAST_TIER = process.env.EGRESSLINK_TEST_TIER === "fast";
 export const programTest = FAST_TIER ? test.skip : test;
 export const programDescribe = FAST_TIER ? describe.skip : describe;
+
+/**
+ * `text` with each `[from, to, times]` applied, where `from` must occur exactly `times` times: a
+ * test that runs a rendered script with a documented change fails loudly once the script no longer
+ * contains what the change replaces.
+ */
+export function substituteExactly(text: string, substitutions: readonly (readonly [from: string, to: string, times: number])[]): string {
+  return substitutions.reduce((out, [from, to, times]) => {
+    const found = out.split(from).length - 1;
+    if (found !== times) throw new Error(`expected ${times} occurrence(s) of ${JSON.stringify(from)}, found ${found}`);
+    return out.split(from).join(to);
+  }, text);
+}
+
+/** A stand-in `aws` CLI (see writeStubAws): its folder (put it first on PATH) and the calls it saw. */
+export interface StubAws {
+  readonly binDir: string;
+  /** Each call's arguments, in order. */
+  calls(): string[][];
+}
+
+/**
+ * Writes a stand-in `aws` into `dir`/bin for scripts that read SSM parameters. It records every
+ * call's arguments; `ssm get-parameter --name N` prints `keys[N]` (as `--output text` would) and
+ * exits 0, an unknown name exits 254 like a missing parameter; with `fail` every call exits 1.
+ */
+export function writeStubAws(dir: string, keys: Readonly<Record<string, string>>, fail = false): StubAws {
+  const binDir = join(dir, "bin");
+  const log = join(dir, "aws-calls.log");
+  mkdirSync(binDir, { recursive: true });
+  writeFileSync(log, "");
+  const cases = Object.entries(keys)
+    .map(([name, key]) => `  ${shellQuote(name)}) printf '%s\\n' ${shellQuote(key)} ;;`)
+    .join("\n");
+  const script = `#!/bin/bash
+# Stand-in for the aws CLI (egresslink tests).
+(IFS=$'\\x1f'; printf '%s\\n' "$*") >>${shellQuote(log)}
+${fail ? 'echo "stub aws: simulated failure" >&2\nexit 1' : `name=""
+while [ $# -gt 0 ]; do
+  [ "$1" = --name ] && name=$2
+  shift
+done
+case "$name" in
+${cases}
+  *) echo "stub aws: ParameterNotFound: $name" >&2; exit 254 ;;
+esac`}
+`;
+  writeFileSync(join(binDir, "aws"), script, { mode: 0o755 });
+  return {
+    binDir,
+    calls: () =>
+      readFileSync(log, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.split("\x1f")),
+  };
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

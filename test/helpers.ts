@@ -196,12 +196,22 @@ export function danglingReferences(tf: TerraformJson): string[] {
   return dangling;
 }
 
-/** Router endpoints for tests: documentation addresses and made-up keys. */
+/** Router endpoints for tests: documentation addresses, made-up keys and their parameters. */
 export const TEST_ENDPOINTS = {
   localAddress: "192.0.2.10",
   publicIp: "198.51.100.20",
   tunnels: [
-    { outsideAddress: "203.0.113.1", presharedKey: "Example.Psk_1" },
-    { outsideAddress: "203.0.113.2", presharedKey: "Example.Psk_2" },
+    { outsideAddress: "203.0.113.1", presharedKey: "Example.Psk_1", presharedKeyParameter: "/egresslink/egress/interconnect/site-a/tunnel1-psk" },
+    { outsideAddress: "203.0.113.2", presharedKey: "Example.Psk_2", presharedKeyParameter: "/egresslink/egress/interconnect/site-a/tunnel2-psk" },
   ],
+} as const;
+
+/** The deployed network of a test router: the ENI's MAC, its subnet (192.0.2.0/24, gateway .1) and the site VPC. */
+export const TEST_ROUTER_NETWORK = {
+  region: "ap-southeast-1",
+  eniTag: "egress-site-a-router",
+  eniMac: "0a:1b:2c:3d:4e:5f",
+  routerSubnetCidr: "192.0.2.0/24",
+  vpcCidr: "10.0.1.0/24",
+  groupName: "egress-site-a-router",
 } as const;

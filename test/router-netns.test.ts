@@ -3,9 +3,9 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { insideAddresses, planInterconnect, type SitePlan } from "../modules/interconnect/planner";
-import { routerParams, type RouterParams } from "../modules/interconnect/router-config";
+import { IPSEC_PROFILES, routerParams, type RouterParams } from "../modules/interconnect/router-config";
 import { renderLinuxRouter } from "../modules/interconnect/router-linux";
-import { TEST_ENDPOINTS } from "./helpers";
+import { TEST_ENDPOINTS, TEST_ROUTER_NETWORK } from "./helpers";
 import { programDescribe, requireProgram, requireRoot } from "./helpers-programs";
 
 /**
@@ -29,7 +29,7 @@ const planOf = (name: string) => plan.find((p) => p.name === name) as SitePlan;
 const hostIn = (cidr: string, n: number) => cidr.replace(/\.0\/24$/, `.${n}`);
 
 function paramsFor(site: SitePlan): RouterParams {
-  return routerParams(site, TGW_ASN, TEST_ENDPOINTS);
+  return routerParams(site, TGW_ASN, IPSEC_PROFILES.modern, TEST_ENDPOINTS);
 }
 
 programDescribe("the Linux router config in network namespaces", () => {
@@ -106,7 +106,7 @@ programDescribe("the Linux router config in network namespaces", () => {
         const ends = insideAddresses(cidr);
         link(ns(`rtr-${side}`), `vti${i + 1}`, `${ends.cgw}/30`, ns("tgw"), `t${side}${i + 1}`, `${ends.vgw}/30`);
       });
-      const files = renderLinuxRouter(paramsFor(site));
+      const files = renderLinuxRouter(paramsFor(site), TEST_ROUTER_NETWORK);
       for (const line of files.sysctl.split("\n").filter((l) => l.includes("="))) inNs(ns(`rtr-${side}`), [sysctl, "-q", "-w", line.replace(/\s/g, "")]);
       writeFileSync(join(dir, `nft-${side}.nft`), files.nftables);
       inNs(ns(`rtr-${side}`), [nft, "-f", join(dir, `nft-${side}.nft`)]);

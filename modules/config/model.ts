@@ -49,7 +49,7 @@ export interface InterconnectSiteConfig {
   readonly instanceType: string;
   /**
    * The router's AMI; required for `vyos`.
-   * @default - linux: Amazon Linux 2023, resolved from its public SSM parameter
+   * @default - linux: the newest official Debian 12 AMI (owner 136693071363) when the router is first created
    */
   readonly amiId?: string;
   /** A new site VPC (with its CIDR), or an existing one with the router's subnet and the route tables to the other sites. */
@@ -64,6 +64,8 @@ export interface InterconnectSiteConfig {
 export interface InterconnectConfig {
   /** The Transit Gateway's Region and Amazon-side ASN. */
   readonly transitGateway: { readonly region: string; readonly asn: number };
+  /** IKE/ESP proposals of every site's VPN (see `IPSEC_PROFILES`). @default "modern" */
+  readonly ipsecProfile: "modern" | "compatible";
   /** Sites sorted by name. */
   readonly sites: readonly InterconnectSiteConfig[];
 }
@@ -317,6 +319,7 @@ function resolveInterconnect(input: NonNullable<ParsedConfig["interconnect"]>): 
   });
   return {
     transitGateway: input.transitGateway,
+    ipsecProfile: input.ipsecProfile,
     sites: names.map((name, i) => {
       const site = input.sites[name];
       return {

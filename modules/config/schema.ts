@@ -445,7 +445,7 @@ const interconnectSiteSchema = z
     router: z.enum(["linux", "vyos"]).default("linux").meta({ description: "linux: Amazon Linux 2023 with strongSwan, FRR and nftables; vyos: VyOS 1.4 (bring its AMI)" }),
     asn: z.number().int().min(1).max(4294967294).optional().meta({ description: "The router's BGP ASN. Default: allocated from the private range, unique" }),
     instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "is not an EC2 instance type").optional().meta({ description: "Router instance type. Default: t4g.small (linux), t3.medium (vyos)" }),
-    amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, "is not an AMI ID").optional().meta({ description: "Router AMI: required for vyos (your Marketplace subscription); linux defaults to Amazon Linux 2023" }),
+    amiId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, "is not an AMI ID").optional().meta({ description: "Router AMI: required for vyos (your Marketplace subscription); linux defaults to the newest official Debian 12 AMI when the router is first created" }),
     availabilityZone: z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d+[a-z]$/, "is not an Availability Zone name").optional().meta({ description: "New VPC: the AZ of its subnets. Default: the Region's first" }),
     vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "is not a VPC ID").optional().meta({ description: "An existing VPC (otherwise one is created on cidr)" }),
     routerSubnetId: z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "is not a subnet ID").optional().meta({ description: "Existing VPC: a public subnet (route to an internet gateway) for the router" }),
@@ -480,6 +480,10 @@ const interconnectSchema = z
           ],
         }),
     }),
+    ipsecProfile: z
+      .enum(["modern", "compatible"])
+      .default("modern")
+      .meta({ description: "IKE/ESP proposals of every site's VPN: modern (AES-256-GCM, SHA2-384, DH 20) or compatible (AES-128-CBC, SHA-1, DH 14, egresslink 0.1's). Changing it modifies the tunnels in place (each renegotiates)" }),
     sites: z
       .record(latticeName, interconnectSiteSchema)
       .refine((sites) => Object.keys(sites).length >= 2, "needs at least two sites")

@@ -64,6 +64,11 @@ export interface ManagedInstanceRoleProps {
    * `sidNoun` names the statements (`Find<noun>Eni`, `Attach<noun>Eni`). @default - no ENI permission
    */
   readonly attachEni?: { readonly eniArn: string; readonly groupName: string; readonly sidNoun: string };
+  /**
+   * Let instances report themselves unhealthy to this Auto Scaling group (and no other), which
+   * then replaces them. @default - no Auto Scaling permission
+   */
+  readonly reportHealthTo?: string;
 }
 
 /** An instance role managed through SSM (no SSH) with a least-privilege inline policy, and its instance profile. */
@@ -78,9 +83,9 @@ export function managedInstanceRole(scope: Construct, props: ManagedInstanceRole
   const role = new IamRole(scope, id("role"), { provider, name: props.name, assumeRolePolicy: assume.json });
   new IamRolePolicyAttachment(scope, id("ssm-core"), { provider, role: role.name, policyArn: `arn:${partition.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore` });
   const statement = [...(props.statements ?? [])];
-  if (props.attachEni) {
+  const account = props.attachEni || props.reportHealthTo ? new DataAwsCallerIdentity(scope, id("account"), { provider }) : undefined;
+  if (props.attachEni && account) {
     const { eniArn, groupName, sidNoun } = props.attachEni;
-    const account = new DataAwsCallerIdentity(scope, id("account"), { provider });
     statement.push(
       { sid: `Find${sidNoun}Eni`, actions: ["ec2:DescribeNetworkInterfaces"], resources: ["*"] },
       { sid: `Attach${sidNoun}Eni`, actions: ["ec2:AttachNetworkInterface"], resources: [eniArn] },
@@ -91,6 +96,13 @@ export function managedInstanceRole(scope: Construct, props: ManagedInstanceRole
         condition: [{ test: "StringEquals", variable: "aws:ResourceTag/aws:autoscaling:groupName", values: [groupName] }],
       },
     );
+  }
+  if (props.reportHealthTo && account) {
+    statement.push({
+      sid: "ReportOwnHealth",
+      actions: ["autoscaling:SetInstanceHealth"],
+      resources: [`arn:${partition.partition}:autoscaling:${props.region}:${account.accountId}:autoScalingGroup:*:autoScalingGroupName/${props.reportHealthTo}`],
+    });
   }
   if (statement.length > 0) {
     const policy = new DataAwsIamPolicyDocument(scope, id("policy"), { provider, statement });

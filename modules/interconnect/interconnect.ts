@@ -1,4 +1,6 @@
 import { CustomerGateway } from "@cdktf/provider-aws/lib/customer-gateway";
+import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { Ec2TransitGateway } from "@cdktf/provider-aws/lib/ec2-transit-gateway";
 import { Ec2TransitGatewayRouteTable } from "@cdktf/provider-aws/lib/ec2-transit-gateway-route-table";
@@ -11,6 +13,7 @@ import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route } from "@cdktf/provider-aws/lib/route";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { VpnConnection } from "@cdktf/provider-aws/lib/vpn-connection";
@@ -19,12 +22,15 @@ import { Construct } from "constructs";
 import type { InterconnectConfig, InterconnectSiteConfig } from "../config/model";
 import { cidrSubnet } from "../network/cidr";
 import { EgressVpc } from "../network/egress-vpc";
-import { amazonLinux2023Image, hardenedLaunchSettings, managedInstanceRole, selfHealingGroup } from "../core/instance";
-import { IPSEC, routerParams, type RouterParams } from "./router-config";
+import { hardenedLaunchSettings, isGravitonType, managedInstanceRole, selfHealingGroup } from "../core/instance";
+import { IPSEC_PROFILES, routerParams, type IpsecProfile, type RouterParams } from "./router-config";
 import { renderLinuxRouterUserData, ROUTER_ENI_TAG } from "./router-linux";
-import { routerRoleName } from "./names";
+import { routerRoleName, tunnelKeyParameterName } from "./names";
 import { renderVyosUserData } from "./router-vyos";
 
+
+/** The Debian project's AWS account, owner of the official Debian AMIs. */
+const DEBIAN_AMI_OWNER = "136693071363";
 
 /** The largest ASN `aws_customer_gateway.bgp_asn` takes; larger ones go in `bgp_asn_extended` (EC2 CreateCustomerGateway). */
 const MAX_CUSTOMER_GATEWAY_BGP_ASN = 2_147_483_647;
@@ -88,6 +94,7 @@ export class Interconnect extends Construct {
         site,
         remotes,
         transitGatewayAsn: config.transitGateway.asn,
+        ipsec: IPSEC_PROFILES[config.ipsecProfile],
         provider: props.providerFor(site.region),
         tgwProvider,
         interconnect: this,
@@ -118,6 +125,7 @@ interface SiteProps {
   /** The other sites and the prefix each advertises. */
   readonly remotes: readonly { readonly site: string; readonly prefix: string }[];
   readonly transitGatewayAsn: number;
+  readonly ipsec: IpsecProfile;
   readonly provider: AwsProvider;
   readonly tgwProvider: AwsProvider;
   readonly interconnect: Interconnect;
@@ -171,17 +179,18 @@ class InterconnectSite extends Construct {
       type: "ipsec.1",
       tags: { Name: name },
     });
+    const { ipsec } = props;
     const tunnel = (n: 1 | 2) => ({
       [`tunnel${n}InsideCidr`]: plan.tunnelInsideCidrs[n - 1],
-      [`tunnel${n}IkeVersions`]: [IPSEC.ikeVersion],
-      [`tunnel${n}Phase1EncryptionAlgorithms`]: [IPSEC.encryption],
-      [`tunnel${n}Phase1IntegrityAlgorithms`]: [IPSEC.integrity],
-      [`tunnel${n}Phase1DhGroupNumbers`]: [IPSEC.dhGroup],
-      [`tunnel${n}Phase2EncryptionAlgorithms`]: [IPSEC.encryption],
-      [`tunnel${n}Phase2IntegrityAlgorithms`]: [IPSEC.integrity],
-      [`tunnel${n}Phase2DhGroupNumbers`]: [IPSEC.dhGroup],
-      [`tunnel${n}Phase1LifetimeSeconds`]: IPSEC.ikeLifetimeSeconds,
-      [`tunnel${n}Phase2LifetimeSeconds`]: IPSEC.espLifetimeSeconds,
+      [`tunnel${n}IkeVersions`]: [ipsec.ikeVersion],
+      [`tunnel${n}Phase1EncryptionAlgorithms`]: [ipsec.aws.encryption],
+      [`tunnel${n}Phase1IntegrityAlgorithms`]: [ipsec.aws.integrity],
+      [`tunnel${n}Phase1DhGroupNumbers`]: [ipsec.aws.dhGroup],
+      [`tunnel${n}Phase2EncryptionAlgorithms`]: [ipsec.aws.encryption],
+      [`tunnel${n}Phase2IntegrityAlgorithms`]: [ipsec.aws.integrity],
+      [`tunnel${n}Phase2DhGroupNumbers`]: [ipsec.aws.dhGroup],
+      [`tunnel${n}Phase1LifetimeSeconds`]: ipsec.ikeLifetimeSeconds,
+      [`tunnel${n}Phase2LifetimeSeconds`]: ipsec.espLifetimeSeconds,
       [`tunnel${n}StartupAction`]: "add",
     });
     this.vpn = new VpnConnection(this, "vpn", {
@@ -206,16 +215,27 @@ class InterconnectSite extends Construct {
     });
 
     this.securityGroupRules(provider, sg, network.vpcCidr);
-    const params = routerParams(plan, props.transitGatewayAsn, {
+    // The keys, where a Linux router reads them at boot (its role may read these two only).
+    const keys = ([1, 2] as const).map(
+      (n) =>
+        new SsmParameter(this, `tunnel${n}-key`, {
+          provider,
+          name: tunnelKeyParameterName(props.name, site.name, n),
+          description: `egresslink ${site.name}: pre-shared key of VPN tunnel ${n}`,
+          type: "SecureString",
+          value: n === 1 ? this.vpn.tunnel1PresharedKey : this.vpn.tunnel2PresharedKey,
+        }),
+    );
+    const params = routerParams(plan, props.transitGatewayAsn, ipsec, {
       localAddress: this.routerInterface.privateIp,
       publicIp: eip.publicIp,
       tunnels: [
-        { outsideAddress: this.vpn.tunnel1Address, presharedKey: this.vpn.tunnel1PresharedKey },
-        { outsideAddress: this.vpn.tunnel2Address, presharedKey: this.vpn.tunnel2PresharedKey },
+        { outsideAddress: this.vpn.tunnel1Address, presharedKey: this.vpn.tunnel1PresharedKey, presharedKeyParameter: keys[0].name },
+        { outsideAddress: this.vpn.tunnel2Address, presharedKey: this.vpn.tunnel2PresharedKey, presharedKeyParameter: keys[1].name },
       ],
     });
     if (site.router === "vyos") this.vyosRouter(name, site, provider, params);
-    else this.linuxRouter(name, routerRoleName(props.name, site.name, site.region), site, provider, params, network, sg);
+    else this.linuxRouter(name, routerRoleName(props.name, site.name, site.region), site, provider, params, network, sg, keys);
 
     // Every other site's advertised prefix goes to this site's router; keyed by site, not by prefix.
     for (const routeTable of network.routeTables) {
@@ -238,6 +258,7 @@ class InterconnectSite extends Construct {
         vpcId: vpc.id,
         vpcCidr: vpc.cidrBlock,
         routerSubnetId: site.vpc.routerSubnetId,
+        routerSubnetCidr: new DataAwsSubnet(this, "router-subnet", { provider, id: site.vpc.routerSubnetId }).cidrBlock,
         routeTables: site.vpc.routeTableIds.map((id) => ({ key: id, id })),
         // An existing site VPC routes to the internet already: nothing here to wait for.
         internetGateway: undefined,
@@ -259,6 +280,7 @@ class InterconnectSite extends Construct {
       vpcId: vpc.vpc.id,
       vpcCidr: cidr,
       routerSubnetId: vpc.publicSubnetIds[0],
+      routerSubnetCidr: cidrSubnet(cidr, 1, 1),
       internetGateway: vpc.internetGateway,
       routeTables: [
         { key: "private", id: vpc.privateRouteTableIds[0] },
@@ -284,11 +306,26 @@ class InterconnectSite extends Construct {
     });
     new VpcSecurityGroupIngressRule(this, "in-site", { provider, securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: vpcCidr, description: "site traffic to forward to the other sites" });
     new VpcSecurityGroupEgressRule(this, "out-site", { provider, securityGroupId: sg.id, ipProtocol: "-1", cidrIpv4: vpcCidr, description: "traffic from the other sites into the site" });
-    new VpcSecurityGroupEgressRule(this, "out-https", { provider, securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "SSM and package repositories" });
+    new VpcSecurityGroupEgressRule(this, "out-https", { provider, securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0", description: "SSM, EC2 and Auto Scaling APIs, SSM Agent package" });
+    // Debian's mirrors (cdn-aws.deb.debian.org) serve apt over HTTP; apt checks every package's signature.
+    new VpcSecurityGroupEgressRule(this, "out-http", { provider, securityGroupId: sg.id, ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "0.0.0.0/0", description: "Debian package repositories (signed)" });
   }
 
-  /** Linux: an Auto Scaling group of one that attaches the persistent ENI at boot (IAM: that ENI only). */
-  private linuxRouter(name: string, roleName: string, site: InterconnectSiteConfig, provider: AwsProvider, params: RouterParams, network: { vpcCidr: string; routerSubnetId: string }, sg: SecurityGroup): void {
+  /**
+   * Linux (Debian 12): an Auto Scaling group of one. The instance's own interface has a public
+   * address (packages, SSM, the EC2 API at boot); it attaches the persistent ENI, which carries the
+   * Elastic IP and the tunnels. IAM: that ENI, its site's two keys, its own group's health.
+   */
+  private linuxRouter(
+    name: string,
+    roleName: string,
+    site: InterconnectSiteConfig,
+    provider: AwsProvider,
+    params: RouterParams,
+    network: { vpcCidr: string; routerSubnetId: string; routerSubnetCidr: string },
+    sg: SecurityGroup,
+    keys: readonly SsmParameter[],
+  ): void {
     const groupName = `${name}-router`;
     const { profile } = managedInstanceRole(this, {
       provider,
@@ -296,21 +333,44 @@ class InterconnectSite extends Construct {
       name: roleName,
       region: site.region,
       policyName: "egresslink-router",
+      statements: [{ sid: "ReadTunnelKeys", actions: ["ssm:GetParameter"], resources: keys.map((k) => k.arn) }],
       attachEni: { eniArn: this.routerInterface.arn, groupName, sidNoun: "Router" },
+      reportHealthTo: groupName,
     });
-    const userData = renderLinuxRouterUserData({ params, region: site.region, eniTag: `${name}-router`, vpcCidr: network.vpcCidr });
+    const userData = renderLinuxRouterUserData(params, {
+      region: site.region,
+      eniTag: `${name}-router`,
+      eniMac: this.routerInterface.macAddress,
+      routerSubnetCidr: network.routerSubnetCidr,
+      vpcCidr: network.vpcCidr,
+      groupName,
+    });
+    const arch = isGravitonType(site.instanceType) ? "arm64" : "amd64";
+    const debian = site.amiId
+      ? undefined
+      : new DataAwsAmi(this, "router-ami", {
+          provider,
+          owners: [DEBIAN_AMI_OWNER],
+          mostRecent: true,
+          filter: [
+            { name: "name", values: [`debian-12-${arch}-*`] },
+            { name: "architecture", values: [arch === "arm64" ? "arm64" : "x86_64"] },
+          ],
+        });
     const template = new LaunchTemplate(this, "router-template", {
       provider,
       name: `${name}-router`,
-      imageId: site.amiId ?? amazonLinux2023Image(site.instanceType),
+      imageId: site.amiId ?? debian!.id,
       instanceType: site.instanceType,
       iamInstanceProfile: { arn: profile.arn },
-      vpcSecurityGroupIds: [sg.id],
+      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "true", securityGroups: [sg.id], deleteOnTermination: "true" }],
       ...hardenedLaunchSettings(16),
-      // The configuration holds the tunnels' keys: Terraform references, resolved at apply.
+      // The configuration names the keys' parameters, not the keys: Terraform references, resolved at apply.
       userData: Fn.base64encode(hclStringLiteral(userData)),
       updateDefaultVersion: true,
       tagSpecifications: [{ resourceType: "instance", tags: { Name: `${name}-router` } }],
+      // A newer Debian AMI would replace the router on an unrelated apply; it is picked up when the template is replaced.
+      lifecycle: debian ? { ignoreChanges: ["image_id"] } : undefined,
     });
     selfHealingGroup(this, "router-asg", { provider, name: groupName, launchTemplate: template, subnetIds: [network.routerSubnetId], minSize: 1, maxSize: 1, healthCheckType: "EC2", nameTag: `${name}-router` });
   }
@@ -324,6 +384,8 @@ class InterconnectSite extends Construct {
       // `network_interface` is deprecated since provider 6.10 in favour of this block.
       primaryNetworkInterface: { networkInterfaceId: this.routerInterface.id },
       userData: renderVyosUserData(params),
+      // cloud-init reads vyos_config_commands once per instance: a changed configuration needs a new instance (the ENI and EIP stay).
+      userDataReplaceOnChange: true,
       metadataOptions: hardenedLaunchSettings(16).metadataOptions,
       rootBlockDevice: { encrypted: true, volumeType: "gp3" },
       maintenanceOptions: { autoRecovery: "default" },

@@ -13,3 +13,11 @@ export const IAM_NAME_MAX = 64;
 export function routerRoleName(deploymentName: string, siteName: string, region: string): string {
   return `${deploymentName}-${siteName}-router-${region}`;
 }
+
+/**
+ * SSM SecureString parameter holding a tunnel's pre-shared key. Parameter names are per Region and
+ * account; the deployment and site names keep two deployments apart.
+ */
+export function tunnelKeyParameterName(deploymentName: string, siteName: string, tunnel: 1 | 2): string {
+  return `/egresslink/${deploymentName}/interconnect/${siteName}/tunnel${tunnel}-psk`;
+}

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { checkUserDataSize } from "../core/instance";
-import { IPSEC, tunnelEnds, type RouterParams } from "./router-config";
+import { tunnelEnds, type RouterParams } from "./router-config";
 
 /**
  * VyOS 1.4 configuration commands for a site router: two VTI tunnels initiating to the Transit
@@ -14,22 +14,23 @@ export function renderVyosCommands(params: RouterParams): string[] {
   const ends = tunnelEnds(params);
   const esp = "set vpn ipsec esp-group AWS";
   const ike = "set vpn ipsec ike-group AWS";
+  const { ipsec } = params;
   const commands = [
     `set system host-name ${q(`egresslink-${params.site}`)}`,
     "set vpn ipsec interface 'eth0'",
-    `${esp} lifetime ${q(IPSEC.espLifetimeSeconds)}`,
+    `${esp} lifetime ${q(ipsec.espLifetimeSeconds)}`,
     `${esp} mode 'tunnel'`,
-    `${esp} pfs ${q(`dh-group${IPSEC.dhGroup}`)}`,
-    `${esp} proposal 1 encryption ${q(IPSEC.encryption.toLowerCase())}`,
-    `${esp} proposal 1 hash ${q(IPSEC.integrity.toLowerCase())}`,
-    `${ike} key-exchange ${q(IPSEC.ikeVersion)}`,
-    `${ike} lifetime ${q(IPSEC.ikeLifetimeSeconds)}`,
+    `${esp} pfs ${q(`dh-group${ipsec.vyos.dhGroup}`)}`,
+    `${esp} proposal 1 encryption ${q(ipsec.vyos.encryption)}`,
+    `${esp} proposal 1 hash ${q(ipsec.vyos.hash)}`,
+    `${ike} key-exchange ${q(ipsec.ikeVersion)}`,
+    `${ike} lifetime ${q(ipsec.ikeLifetimeSeconds)}`,
     `${ike} dead-peer-detection action 'restart'`,
     `${ike} dead-peer-detection interval '15'`,
     `${ike} dead-peer-detection timeout '30'`,
-    `${ike} proposal 1 dh-group ${q(IPSEC.dhGroup)}`,
-    `${ike} proposal 1 encryption ${q(IPSEC.encryption.toLowerCase())}`,
-    `${ike} proposal 1 hash ${q(IPSEC.integrity.toLowerCase())}`,
+    `${ike} proposal 1 dh-group ${q(ipsec.vyos.dhGroup)}`,
+    `${ike} proposal 1 encryption ${q(ipsec.vyos.encryption)}`,
+    `${ike} proposal 1 hash ${q(ipsec.vyos.hash)}`,
   ];
   ends.forEach((end, i) => {
     const name = `tunnel${i + 1}`;
@@ -50,7 +51,8 @@ export function renderVyosCommands(params: RouterParams): string[] {
       `${peer} vti esp-group 'AWS'`,
       `set interfaces vti ${end.ifname} address ${q(`${end.cgw}/${end.prefixLength}`)}`,
       `set interfaces vti ${end.ifname} description ${q(`egresslink ${params.site} AWS tunnel ${i + 1}`)}`,
-      `set interfaces vti ${end.ifname} ip adjust-mss '1379'`,
+      `set interfaces vti ${end.ifname} mtu ${q(ipsec.tunnelMtu)}`,
+      `set interfaces vti ${end.ifname} ip adjust-mss ${q(ipsec.tcpMss)}`,
     );
   });
   commands.push(
