@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parse, stringify } from "yaml";
 import { runCli } from "../modules/app/cli";
 import { defaultConfigData, ROOT } from "./helpers";
@@ -48,6 +49,8 @@ interface Reached {
 }
 
 const work = mkdtempSync(join(tmpdir(), "egresslink-deploy-"));
+/** tsx by absolute URL: each project folder is a temp folder. */
+const TSX = pathToFileURL(require.resolve("tsx", { paths: [ROOT] })).href;
 const stubDir = join(work, "bin");
 let runs = 0;
 
@@ -61,7 +64,8 @@ function projectDir(p: Project): string {
   mkdirSync(dir);
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   const cdktf = JSON.parse(readFileSync(join(ROOT, "cdktf.json"), "utf8"));
-  writeFileSync(join(dir, "cdktf.json"), JSON.stringify({ ...cdktf, app: cdktf.app.replace("main.ts", join(ROOT, "main.ts")) }));
+  // The repo's app builds dist/ first; here the same main job runs from source, so parallel runs never build at once.
+  writeFileSync(join(dir, "cdktf.json"), JSON.stringify({ ...cdktf, app: `node --import ${TSX} ${join(ROOT, "main.ts")}` }));
   writeFileSync(join(dir, "egress.config.yaml"), p.configText);
   return dir;
 }

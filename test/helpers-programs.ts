@@ -1,4 +1,4 @@
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -143,6 +143,38 @@ esac`}
         .filter(Boolean)
         .map((line) => line.split("\x1f")),
   };
+}
+
+/**
+ * Polls `check` every `intervalMs` until it returns true, and resolves with the milliseconds that
+ * took; after `ms` it throws, naming what it waited for and the last error `check` threw.
+ */
+export async function waitUntil(what: string, ms: number, check: () => boolean, intervalMs = 200): Promise<number> {
+  const start = Date.now();
+  let last: unknown;
+  while (Date.now() - start < ms) {
+    try {
+      if (check()) return Date.now() - start;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+/** Ends a child process this suite started: SIGTERM, SIGKILL after `graceMs`; resolves once it has exited. */
+export async function stopChild(child: ChildProcess | undefined, graceMs = 5000): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), graceMs)))]);
+  clearTimeout(timer); // or jest waits for it (an open handle)
+  if (late) {
+    child.kill("SIGKILL");
+    await exited;
+  }
 }
 
 function shellQuote(value: string): string {
