@@ -177,6 +177,14 @@ export async function stopChild(child: ChildProcess | undefined, graceMs = 5000)
   }
 }
 
+/** Ends daemons this suite started, by their pid files (missing files are skipped): SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopPidFiles(pidFiles: readonly string[], graceMs = 5000): Promise<void> {
+  const running = (pid: number) => existsSync(`/proc/${pid}`);
+  const pids = pidFiles.filter((file) => existsSync(file)).map((file) => Number(readFileSync(file, "utf8").trim())).filter((pid) => pid > 0 && running(pid));
+  pids.forEach((pid) => process.kill(pid, "SIGTERM"));
+  await waitUntil("daemons to stop", graceMs, () => !pids.some(running), 100).catch(() => pids.filter(running).forEach((pid) => process.kill(pid, "SIGKILL")));
+}
+
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }

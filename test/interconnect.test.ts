@@ -254,6 +254,8 @@ describe("Linux renderer", () => {
     expect(files.units["egresslink-router-net.service"]).toMatch(/Type=oneshot[\s\S]*RemainAfterExit=yes[\s\S]*WantedBy=multi-user.target/);
     expect(files.healthScript).toContain("set-instance-health");
     expect(files.healthScript).not.toMatch(/bgp|vtysh/i); // AWS maintenance takes BGP down: not a reason to replace the router
+    // A permanent IKE error ends keyingtries' retries: tunnels without an IKE SA are started again every minute.
+    expect(files.healthScript).toContain('swanctl --initiate --child "$tunnel" --timeout 20');
   });
 
   test("the user data installs Debian's packages and enables the units; runcmd does no network setup", () => {

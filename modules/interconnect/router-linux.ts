@@ -356,6 +356,14 @@ function renderHealthScript(params: RouterParams, network: LinuxRouterNetwork): 
   return `#!/bin/bash
 # egresslink ${params.site}: router health (egresslink-router-health.timer, every minute).
 set -uo pipefail
+# keyingtries = 0 retries a silent peer for ever, but a permanent IKE error (a proposal or key the
+# AWS side no longer accepts, e.g. after its tunnel options changed) ends the attempt for good: start
+# every tunnel that has no IKE SA again. A tunnel down for AWS maintenance is not a health problem.
+for tunnel in ${TUNNEL_INTERFACES.map((_, i) => `tunnel${i + 1}`).join(" ")}; do
+  if systemctl is-active --quiet strongswan.service && ! swanctl --list-sas --ike "$tunnel" 2>/dev/null | grep -q "^$tunnel:"; then
+    swanctl --initiate --child "$tunnel" --timeout 20 >/dev/null 2>&1 || echo "egresslink: $tunnel did not come up; tried again in a minute" >&2
+  fi
+done
 failures_file=/run/egresslink-router-health-failures
 problem=""
 for unit in strongswan.service frr.service egresslink-router-net.service; do
