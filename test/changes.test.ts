@@ -228,10 +228,11 @@ describe("classifyChanges on hand-made JSON", () => {
 const TOKYO = { aws_availability_zones: { names: zonesOf("ap-northeast-1").names } };
 const NEW_VPC_SPOKES = ["project-a", "project-b", "project-c", "project-d"];
 
-/** The hub resources every change of the spoke set or ports touches: the port block's group and rules, and squid.conf. */
+/** The hub resources every change of the spoke set or ports touches: the port block's group and rules, squid.conf and the parameter naming its version. */
 function portBlockUpdates(after: Json): string[] {
   return [
     at(after, "hub", "aws_autoscaling_group", "proxy/ports-3100/asg-3100"),
+    at(after, "hub", "aws_s3_object", "proxy/config-bucket/squid-conf"),
     at(after, "hub", "aws_ssm_parameter", "proxy/config"),
     at(after, "hub", "aws_vpc_security_group_egress_rule", "proxy/clients-to-nlb-3100"),
     at(after, "hub", "aws_vpc_security_group_egress_rule", "proxy/nlb-to-proxy-3100"),

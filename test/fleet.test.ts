@@ -1,8 +1,8 @@
-import { gunzipSync } from "node:zlib";
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
+import { terraformLiteral } from "../modules/proxy/config-delivery";
 import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig, type TerraformJson } from "./helpers";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
@@ -128,10 +128,18 @@ describe("proxy fleet, ha mode (default)", () => {
     expect(web.sort((a, b) => a[1] - b[1])).toEqual([[proxy, 80], [proxy, 443]]);
   });
 
-  test("the config lives in SSM (gzip, base64) and equals the rendered squid.conf", () => {
+  test("the config is an S3 object in a private bucket of its own, named (by version) in an SSM parameter", () => {
+    const bucket = addressAt(hub, "aws_s3_bucket", "proxy/config-bucket");
+    const object = resourceAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf");
+    // Escaped for Terraform (squid.conf's logformat holds %{...}): Terraform's value is the rendered squid.conf.
+    expect(object).toMatchObject({ bucket: ref(bucket, "id"), key: "squid.conf", content: terraformLiteral(hubSquidConf(config.hub, config.spokes)) });
+    expect(object.content).toContain("%%{spoke}note");
     const parameter = resourceAt(hub, "aws_ssm_parameter", "proxy/config");
-    expect(parameter).toMatchObject({ name: "/egresslink/egress/proxy/squid.conf", type: "String", tier: "Standard" });
-    expect(gunzipSync(Buffer.from(parameter.value, "base64")).toString()).toBe(hubSquidConf(config.hub, config.spokes));
+    expect(parameter).toMatchObject({ name: "/egresslink/egress/proxy/squid.conf", type: "String" });
+    expect(parameter.value).toBe(`s3://${ref(bucket, "bucket")}/squid.conf?versionId=${ref(addressAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf"), "version_id")}`);
+    expect(resourceAt(hub, "aws_s3_bucket", "proxy/config-bucket")).toMatchObject({ bucket_prefix: "egress-proxy-config-", force_destroy: true });
+    expect(resourceAt(hub, "aws_s3_bucket_versioning", "proxy/config-bucket/versioning").versioning_configuration).toEqual({ status: "Enabled" });
+    expect(resourceAt(hub, "aws_s3_bucket_public_access_block", "proxy/config-bucket/public-access")).toMatchObject({ block_public_acls: true, restrict_public_buckets: true });
     expect(resourceAt(hub, "aws_cloudwatch_log_group", "proxy/logs")).toMatchObject({ name: "/egresslink/egress/proxy", retention_in_days: 30 });
   });
 
@@ -143,6 +151,7 @@ describe("proxy fleet, ha mode (default)", () => {
     const logs = addressAt(hub, "aws_cloudwatch_log_group", "proxy/logs");
     expect(statements).toEqual([
       { sid: "ReadProxyConfig", actions: ["ssm:GetParameter"], resources: [ref(parameter, "arn")] },
+      { sid: "FetchProxyConfig", actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [`${ref(addressAt(hub, "aws_s3_bucket", "proxy/config-bucket"), "arn")}/squid.conf`] },
       { sid: "ShipProxyLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], resources: [ref(logs, "arn"), `${ref(logs, "arn")}:*`] },
     ]);
     expect(resourceAt(hub, "aws_iam_role", "proxy/role").name).toBe("egress-proxy-ap-northeast-1");
@@ -272,7 +281,7 @@ describe("live reload", () => {
   test.each([
     ["ha", defaultConfigData],
     ["single", singleModeData],
-  ])("%s: changing only an allow-list changes only the config parameter's value", (_mode, makeData) => {
+  ])("%s: changing only an allow-list changes only the config object's content", (_mode, makeData) => {
     const before = synthConfig(configFrom(makeData())).json;
     const data = makeData();
     data.spokes["project-b"].allowedDomains = [...data.spokes["project-b"].allowedDomains, ".pythonhosted.org"].filter((d: string) => d !== "files.pythonhosted.org");
@@ -283,7 +292,8 @@ describe("live reload", () => {
       const [a, b] = [leaves(before[stack]), leaves(after[stack])];
       for (const path of new Set([...a.keys(), ...b.keys()])) if (a.get(path) !== b.get(path)) changed.push(`${stack}${path}`);
     }
-    const parameter = addressAt(before.hub, "aws_ssm_parameter", "proxy/config").split(".")[1];
-    expect(changed).toEqual([`hub/resource/aws_ssm_parameter/${parameter}/value`]);
+    // The parameter's value names the object's version_id, which changes at apply, not in the JSON.
+    const object = addressAt(before.hub, "aws_s3_object", "proxy/config-bucket/squid-conf").split(".")[1];
+    expect(changed).toEqual([`hub/resource/aws_s3_object/${object}/content`]);
   });
 });

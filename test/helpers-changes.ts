@@ -351,6 +351,11 @@ export const REPLACE_FORCING: Readonly<Record<string, ReplaceRules>> = {
   aws_s3_bucket_public_access_block: { source: S3_BUCKET_CHILD, forceNew: ["bucket", "expected_bucket_owner"] },
   aws_s3_bucket_server_side_encryption_configuration: { source: S3_BUCKET_CHILD, forceNew: ["bucket", "expected_bucket_owner"] },
   aws_s3_bucket_versioning: { source: S3_BUCKET_CHILD, forceNew: ["bucket", "expected_bucket_owner"] },
+  aws_s3_object: {
+    source: "internal/service/s3/object.go: bucket and key ForceNew; content, content_type and tags update in place (S3 writes a new object version)",
+    forceNew: ["bucket", "key"],
+    newOnUpdate: ["version_id", "etag"],
+  },
 
   // --- interconnect ---------------------------------------------------------------------------
   aws_ec2_transit_gateway: {

@@ -1,9 +1,7 @@
-import { createHash } from "node:crypto";
-import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 import { domainEntryProblem, domainListProblems } from "../modules/proxy/domains";
 import { isGravitonType } from "../modules/core/instance";
-import { encodeProxyConfig } from "../modules/proxy/config-delivery";
+import { PROXY_CONFIG_KEY, proxyConfigPointer, terraformLiteral } from "../modules/proxy/config-delivery";
 import { portBlocks } from "../modules/proxy/port-blocks";
 import { cidrContains } from "../modules/network/cidr";
 import { DEFAULT_LOG_DAEMON, DENIED_DESTINATIONS, deniedDestinations, hubSquidConf, renderSquidConf } from "../modules/proxy/squid-conf";
@@ -239,17 +237,15 @@ describe("port blocks", () => {
   });
 });
 
-describe("encodeProxyConfig", () => {
-  test("round-trips through gzip + base64 and picks the smallest SSM tier that holds it", () => {
-    const small = encodeProxyConfig("http_port 3128 name=a\n");
-    expect(gunzipSync(Buffer.from(small.value, "base64")).toString()).toBe("http_port 3128 name=a\n");
-    expect(small.tier).toBe("Standard");
-    // Hash lines barely compress: about 64 bytes of base64 per line.
-    const noise = (n: number) => Array.from({ length: n }, (_, i) => `# ${createHash("sha256").update(String(i)).digest("hex")}\n`).join("");
-    const advanced = encodeProxyConfig(noise(120));
-    expect(advanced.value.length).toBeGreaterThan(4096);
-    expect(advanced.tier).toBe("Advanced");
-    expect(() => encodeProxyConfig(noise(400))).toThrow(/SSM parameter holds 8192/);
+describe("terraformLiteral", () => {
+  test("escapes Terraform's template sequences, and only those", () => {
+    expect(terraformLiteral("logformat egress spoke=%{spoke}note url=%ru ${HOME} $5 %s")).toBe("logformat egress spoke=%%{spoke}note url=%ru $${HOME} $5 %s");
+  });
+});
+
+describe("proxyConfigPointer", () => {
+  test("names the bucket, key and version as the sync script parses them", () => {
+    expect(proxyConfigPointer("egress-proxy-config-2026", PROXY_CONFIG_KEY, "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")).toBe("s3://egress-proxy-config-2026/squid.conf?versionId=3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY");
   });
 });
 

@@ -4,7 +4,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
-import { encodeProxyConfig } from "../modules/proxy/config-delivery";
+import { PROXY_CONFIG_KEY, proxyConfigPointer } from "../modules/proxy/config-delivery";
 import { renderPortCheckScript, renderSyncScript, SPOKE_PORT_METRIC } from "../modules/proxy/user-data";
 import { defaultConfig } from "./helpers";
 import { programDescribe, requireProgram } from "./helpers-programs";
@@ -12,15 +12,17 @@ import { stop, waitForLine, withLogDaemonIn } from "./helpers-squid";
 
 /**
  * Runs the instance's sync script for real, with the real `squid -k parse`, and stubs for what
- * only exists on EC2: `aws ssm get-parameter` (serves a file we control) and the service
- * manager (`systemctl`, `squid -k reconfigure`), which record their calls, as does the port
- * check (run for real below).
+ * only exists on EC2: `aws ssm get-parameter` (serves the pointer we publish), `aws s3api
+ * get-object` (serves the object version it names) and the service manager (`systemctl`,
+ * `squid -k reconfigure`), which record their calls, as does the port check (run for real below).
  */
 programDescribe("the config sync script", () => {
   const realSquid = requireProgram("squid");
   const dir = mkdtempSync(join(tmpdir(), "egresslink-sync-"));
   const bin = join(dir, "bin");
   const parameter = join(dir, "parameter-value");
+  const objects = join(dir, "objects");
+  const applied = join(dir, "applied-pointer");
   const calls = join(dir, "calls");
   const conf = join(dir, "squid.conf");
   const script = join(dir, "egresslink-squid-sync");
@@ -33,7 +35,18 @@ programDescribe("the config sync script", () => {
       writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
       chmodSync(join(bin, name), 0o755);
     };
-    stub("aws", `[ "$1 $2" = "ssm get-parameter" ] || exit 2\ncat '${parameter}'`);
+    mkdirSync(objects);
+    stub(
+      "aws",
+      [
+        'case "$1 $2" in',
+        `  "ssm get-parameter") cat '${parameter}' ;;`,
+        // get-object --region R --bucket B --key K --version-id V OUTFILE
+        `  "s3api get-object") echo "aws s3api get-object $5 $6 $7 $8 $9 \${10}" >> '${calls}'; cp "${objects}/\${10}" "\${11}" ;;`,
+        "  *) exit 2 ;;",
+        "esac",
+      ].join("\n"),
+    );
     stub("systemctl", `echo "systemctl $*" >> '${calls}'\n[ "$1" = is-active ] && [ -f '${dir}/active' ] && exit 0\n[ "$1" = is-active ] && exit 3\nexit 0`);
     stub("squid", `if [ "$1 $2" = "-k parse" ]; then exec '${realSquid}' "$@"; fi\necho "squid $*" >> '${calls}'`);
     stub("egresslink-squid-ports", `echo "port check $EGRESSLINK_SQUID_CONF" >> '${calls}'`);
@@ -42,26 +55,51 @@ programDescribe("the config sync script", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const publish = (text: string) => writeFileSync(parameter, encodeProxyConfig(text).value);
+  let versions = 0;
+  /** A new object version holding `text`, and the pointer naming it. */
+  const publish = (text: string) => {
+    const version = `v${++versions}`;
+    writeFileSync(join(objects, version), text);
+    writeFileSync(parameter, `${proxyConfigPointer("egress-proxy-config-x", PROXY_CONFIG_KEY, version)}\n`);
+    return version;
+  };
+  const fetched = (version: string) => `aws s3api get-object --bucket egress-proxy-config-x --key ${PROXY_CONFIG_KEY} --version-id ${version}`;
   const sync = () => {
     rmSync(calls, { force: true });
-    const result = spawnSync(script, [], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, EGRESSLINK_SQUID_CONF: conf }, encoding: "utf8", timeout: 20_000 });
+    const result = spawnSync(script, [], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, EGRESSLINK_SQUID_CONF: conf, EGRESSLINK_APPLIED_POINTER: applied }, encoding: "utf8", timeout: 20_000 });
     return { status: result.status, stderr: result.stderr, calls: existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : [] };
   };
 
-  test("first run: installs the config and starts Squid", () => {
-    publish(good);
+  test("first run: fetches the object version the parameter names, installs it and starts Squid", () => {
+    const version = publish(good);
     const run = sync();
     expect(run.status).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe(good);
-    expect(run.calls).toEqual(["systemctl is-active --quiet squid", "systemctl enable --now squid", `port check ${conf}`]);
+    expect(run.calls).toEqual([fetched(version), "systemctl is-active --quiet squid", "systemctl enable --now squid", `port check ${conf}`]);
+    expect(readFileSync(applied, "utf8").trim()).toBe(readFileSync(parameter, "utf8").trim());
   });
 
-  test("unchanged parameter: touches nothing, checks the ports (every minute, so a missing port is reported while it lasts)", () => {
+  test("unchanged pointer: fetches nothing, touches nothing, checks the ports (every minute, so a missing port is reported while it lasts)", () => {
     writeFileSync(join(dir, "active"), "");
     const run = sync();
     expect(run.status).toBe(0);
     expect(run.calls).toEqual([`port check ${conf}`]);
+  });
+
+  test("a new version with the same content: fetched once, nothing reloaded", () => {
+    const version = publish(good);
+    const run = sync();
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual([fetched(version), `port check ${conf}`]);
+    expect(sync().calls).toEqual([`port check ${conf}`]);
+  });
+
+  test("a parameter that names no object version: fails, keeps the running config", () => {
+    writeFileSync(parameter, "H4sIAAAAAAAA/8soKSkottLXLy8v1ytOLsgs0UvOz1XKzc/LzU8pKU5VsgYA\n");
+    const run = sync();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/does not name an S3 object version/);
+    expect(readFileSync(conf, "utf8")).toBe(good);
   });
 
   test("changed and valid: installs it and reconfigures the running Squid", () => {
@@ -71,7 +109,7 @@ programDescribe("the config sync script", () => {
     const run = sync();
     expect(run.status).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe(changed);
-    expect(run.calls).toEqual(["systemctl is-active --quiet squid", `squid -k reconfigure -f ${conf}`, `port check ${conf}`]);
+    expect(run.calls).toEqual([fetched(`v${versions}`), "systemctl is-active --quiet squid", `squid -k reconfigure -f ${conf}`, `port check ${conf}`]);
   });
 
   test.each([
@@ -85,7 +123,8 @@ programDescribe("the config sync script", () => {
     expect(run.stderr).toMatch(/rejected the new squid\.conf, keeping the running one/);
     expect(run.stderr).toMatch(/ERROR|WARNING|FATAL/);
     expect(readFileSync(conf, "utf8")).toBe(running);
-    expect(run.calls).toEqual([`port check ${conf}`]);
+    // Not recorded as applied: fetched (and refused) again next minute, so the error is logged while it lasts.
+    expect(run.calls).toEqual([fetched(`v${versions}`), `port check ${conf}`]);
   });
 
   test("the parameter cannot be read: fails, still checks the running config's ports", () => {

@@ -5,7 +5,6 @@ import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, par
 import { quoted } from "../core/text";
 import { ConfigError, formatPath, type ConfigIssue } from "./errors";
 import { PlanError } from "../interconnect/planner";
-import { deliveryIssues } from "./limits";
 import { resolveConfig, type EgressConfig } from "./model";
 import { configSchema, configWarnings, crossFieldIssues, EXTENSION_KEY_PREFIX, plainIssueMessage } from "./schema";
 
@@ -232,8 +231,6 @@ export function validateConfig(data: unknown, file: string): EgressConfig {
     if (err instanceof PlanError) throw new ConfigError(file, [{ path: formatPath(["interconnect", "sites", err.site, err.field]), message: err.message.replace(/^interconnect site [^:]+: /, "") }]);
     throw err;
   }
-  const limits = deliveryIssues(config);
-  if (limits.length > 0) throw new ConfigError(file, limits);
   return { ...config, warnings: configWarnings(result.data) };
 }
 

@@ -28,7 +28,7 @@ export interface HubOutputs {
   readonly proxy_ports: Record<string, number>;
   /** Per spoke name in another account, the ARN of the RAM share of its resource configuration. */
   readonly resource_share_arns: Record<string, string>;
-  /** Name of the SSM parameter holding squid.conf (gzip, base64). */
+  /** Name of the SSM parameter naming squid.conf's current S3 object version (see `ProxyFleet`). */
   readonly proxy_config_parameter: string;
   /** CloudWatch Logs group of the proxies' access and cache logs. */
   readonly proxy_log_group: string;
@@ -47,7 +47,7 @@ export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs]-?: stri
   resource_configuration_arns: "Map of spoke name to the ARN of its resource configuration",
   proxy_ports: "Map of spoke name to its proxy port",
   resource_share_arns: "Map of spoke name (other accounts only) to the ARN of its RAM share",
-  proxy_config_parameter: "SSM parameter holding the proxies' squid.conf (gzip, base64)",
+  proxy_config_parameter: "SSM parameter naming the proxies' squid.conf: s3://<bucket>/squid.conf?versionId=<version>",
   proxy_log_group: "CloudWatch Logs group of the proxies' access.log and cache.log",
 };
 

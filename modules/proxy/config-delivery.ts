@@ -1,27 +1,23 @@
-import { gzipSync } from "node:zlib";
-
 /**
- * How squid.conf travels to the proxies: compressed into one SSM parameter, which the instances
- * read every minute. Pure, so validation can check the limit without building constructs.
+ * How squid.conf travels to the proxies. The config itself is an S3 object (no size limit: 1,000
+ * spokes make ~200 KB; an SSM parameter holds 8 KB, about 170 spokes); a small SSM parameter
+ * points at the object's current version, and the instances read that pointer every minute and
+ * fetch the object only when it changed. Pure, so the sync script and the tests share the format.
  */
 
-/** SSM Parameter Store value limits: Standard 4 KB, Advanced 8 KB. */
-const SSM_STANDARD_LIMIT = 4096;
-/** The most the proxy config may take once compressed and encoded: one Advanced SSM parameter. */
-export const PROXY_CONFIG_MAX_BYTES = 8192;
+/** The object's key in the config bucket. */
+export const PROXY_CONFIG_KEY = "squid.conf";
 
-/** squid.conf as stored in SSM: gzip (level 9), then base64. */
-export function proxyConfigValue(squidConf: string): string {
-  return gzipSync(Buffer.from(squidConf, "utf8"), { level: 9 }).toString("base64");
+/** The pointer's value: `s3://<bucket>/<key>?versionId=<version>`. */
+export function proxyConfigPointer(bucket: string, key: string, versionId: string): string {
+  return `s3://${bucket}/${key}?versionId=${versionId}`;
 }
 
-/** squid.conf as stored in SSM and the parameter tier that holds it. Throws beyond {@link PROXY_CONFIG_MAX_BYTES}. */
-export function encodeProxyConfig(squidConf: string): { readonly value: string; readonly tier: "Standard" | "Advanced" } {
-  const value = proxyConfigValue(squidConf);
-  if (value.length > PROXY_CONFIG_MAX_BYTES) {
-    throw new Error(
-      `the proxy config is ${value.length} bytes compressed; an SSM parameter holds ${PROXY_CONFIG_MAX_BYTES}. Fewer spokes per hub or shorter allow-lists are needed`,
-    );
-  }
-  return { value, tier: value.length > SSM_STANDARD_LIMIT ? "Advanced" : "Standard" };
+/**
+ * `text` as a Terraform string whose value is `text` itself: Terraform reads `${` and `%{` in any
+ * string as template sequences (squid.conf's logformat holds `%{spoke}note`), so both are escaped.
+ */
+export function terraformLiteral(text: string): string {
+  // Function replacers: in a replacement string "$$" would itself mean "$".
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }

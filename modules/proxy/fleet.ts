@@ -7,6 +7,8 @@ import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { NetworkInterface } from "@cdktf/provider-aws/lib/network-interface";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3Object } from "@cdktf/provider-aws/lib/s3-object";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
@@ -14,7 +16,8 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { amazonLinux2023Image, hardenedLaunchSettings, managedInstanceRole, selfHealingGroup } from "../core/instance";
-import { encodeProxyConfig } from "./config-delivery";
+import { securePrivateBucket } from "../core/private-bucket";
+import { PROXY_CONFIG_KEY, proxyConfigPointer, terraformLiteral } from "./config-delivery";
 import { portBlocks, type PortBlock } from "./port-blocks";
 import { PROXY_HEALTH_PORT, type ProxyListener } from "./squid-conf";
 import { PROXY_ENI_TAG, renderProxyUserData, SPOKE_PORT_METRIC } from "./user-data";
@@ -36,7 +39,7 @@ export interface ProxyFleetProps {
    * @default - subnetIds
    */
   readonly loadBalancerSubnetIds?: readonly string[];
-  /** The rendered squid.conf (see `renderSquidConf`); stored in SSM, never in user data. */
+  /** The rendered squid.conf (see `renderSquidConf`); stored in S3, never in user data. */
   readonly squidConf: string;
   /** The spokes' ports: NLB listeners (ha) and security group rules. */
   readonly listeners: readonly ProxyListener[];
@@ -67,9 +70,10 @@ export interface ProxyFleetProps {
 export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } | { readonly kind: "ip"; readonly ipAddress: string };
 
 /**
- * The Squid fleet. Instances are SSM-managed (no SSH key), IMDSv2-only, with encrypted volumes,
- * and read squid.conf from one SSM parameter every minute (IAM: that parameter only), so an
- * allow-list change updates the parameter and nothing else. Logs go to a CloudWatch log group,
+ * The Squid fleet. Instances are SSM-managed (no SSH key), IMDSv2-only, with encrypted volumes.
+ * squid.conf is an object in a private bucket of its own; an SSM parameter names its current
+ * version, which the instances check every minute (IAM: that parameter and that object only), so
+ * an allow-list change writes a new object version and the pointer, and nothing else. Logs go to a CloudWatch log group,
  * where a metric filter turns a spoke port Squid is not listening on into a metric.
  *
  * ha: per port block (see `portBlocks`), an internal NLB with one TCP listener and target
@@ -78,13 +82,17 @@ export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } 
  * attaches a persistent ENI with a fixed IP at boot (IAM: that ENI only).
  */
 export class ProxyFleet extends Construct {
-  /** The SSM parameter holding the compressed squid.conf the instances sync from. */
+  /** The SSM parameter naming the config object's current version (see `proxyConfigPointer`); the instances poll it. */
   readonly configParameter: SsmParameter;
+  /** The config bucket (versioned, private, TLS-only). */
+  readonly configBucket: S3Bucket;
+  /** squid.conf in the config bucket. */
+  readonly configObject: S3Object;
   /** CloudWatch Logs group of access.log and cache.log. */
   readonly logGroup: CloudwatchLogGroup;
   /** Counts the port check's lines: metric `SpokePortNotListening` by `Spoke` in namespace `egresslink/<name>`. */
   readonly portMetricFilter: CloudwatchLogMetricFilter;
-  /** The instances' role: SSM access, the config parameter, the logs, and nothing else. */
+  /** The instances' role: SSM access, the config pointer and object, the logs, and nothing else. */
   readonly role: IamRole;
   /** The instances' launch template (IMDSv2, encrypted root volume, the rendered user data). */
   readonly launchTemplate: LaunchTemplate;
@@ -111,17 +119,25 @@ export class ProxyFleet extends Construct {
     validate(props, mode, minInstances, maxInstances);
     const { name } = props;
     const blocks = portBlocks(props.listeners);
-    const config = encodeProxyConfig(props.squidConf);
     // Literal names: the user data is base64-encoded here, where a Terraform reference could not resolve.
     const parameterName = `/egresslink/${name}/proxy/squid.conf`;
     const logGroupName = `/egresslink/${name}/proxy`;
 
+    // Its own bucket: the name is generated (bucket names are global); it holds only generated config, so it may go with the hub.
+    const store = new Construct(this, "config-bucket");
+    this.configBucket = new S3Bucket(store, "Resource", { bucketPrefix: `${name}-proxy-config-`, forceDestroy: true, tags: { Name: `${name}-proxy-config` } });
+    securePrivateBucket(store, this.configBucket, { noncurrentDays: 30, lifecycleRuleId: "expire-old-config-versions" });
+    this.configObject = new S3Object(store, "squid-conf", {
+      bucket: this.configBucket.id,
+      key: PROXY_CONFIG_KEY,
+      content: terraformLiteral(props.squidConf),
+      contentType: "text/plain; charset=utf-8",
+    });
     this.configParameter = new SsmParameter(this, "config", {
       name: parameterName,
-      description: "egresslink: squid.conf (gzip, base64); the proxies apply changes within a minute",
+      description: "egresslink: where squid.conf is (its S3 object version); the proxies apply a change within a minute",
       type: "String",
-      tier: config.tier,
-      value: config.value,
+      value: proxyConfigPointer(this.configBucket.bucket, PROXY_CONFIG_KEY, this.configObject.versionId),
     });
     this.logGroup = new CloudwatchLogGroup(this, "logs", { name: logGroupName, retentionInDays: props.logRetentionDays ?? 30 });
     // One filter for every spoke: the spoke is a field of the line, and so the metric's dimension.
@@ -174,6 +190,7 @@ export class ProxyFleet extends Construct {
       policyName: "egresslink-proxy",
       statements: [
         { sid: "ReadProxyConfig", actions: ["ssm:GetParameter"], resources: [this.configParameter.arn] },
+        { sid: "FetchProxyConfig", actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [`${this.configBucket.arn}/${PROXY_CONFIG_KEY}`] },
         { sid: "ShipProxyLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], resources: [this.logGroup.arn, `${this.logGroup.arn}:*`] },
       ],
       attachEni: this.networkInterface ? { eniArn: this.networkInterface.arn, groupName: singleGroupName, sidNoun: "Proxy" } : undefined,
