@@ -283,8 +283,8 @@ async function validateAll(dirs: ReadonlyMap<string, string>, root: string, prov
   return results;
 }
 
-/** Validates every stack (in one run), then runs each one's mocked apply, `parallel` at a time, in folders under a new temporary root. */
-export async function checkStacks(stacks: readonly StackUnderTest[], parallel = 3): Promise<Map<string, TerraformResult>> {
+/** A temporary root with the provider installed and each stack's test copy written. */
+async function workspace(stacks: readonly StackUnderTest[]): Promise<{ root: string; env: NodeJS.ProcessEnv; providerDir: string; dirs: Map<string, string> }> {
   requireTerraform();
   const root = mkdtempSync(join(tmpdir(), "egresslink-terraform-"));
   const env = terraformEnvironment(root);
@@ -292,6 +292,22 @@ export async function checkStacks(stacks: readonly StackUnderTest[], parallel = 
   await installProvider(providerDir, env);
   const dirs = new Map(stacks.map((stack, i) => [stack.label, join(root, "stacks", `${i}-${stack.label.replace(/[^a-z0-9-]+/gi, "_")}`)]));
   for (const stack of stacks) writeStack(stack, dirs.get(stack.label)!, providerDir);
+  return { root, env, providerDir, dirs };
+}
+
+/** `terraform validate` on every stack, in one run; no mocked apply (for stacks too large to apply in a test). */
+export async function validateStacks(stacks: readonly StackUnderTest[]): Promise<Map<string, { ok: boolean; output: string }>> {
+  const { root, env, providerDir, dirs } = await workspace(stacks);
+  try {
+    return await validateAll(dirs, root, providerDir, env);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** Validates every stack (in one run), then runs each one's mocked apply, `parallel` at a time, in folders under a new temporary root. */
+export async function checkStacks(stacks: readonly StackUnderTest[], parallel = 3): Promise<Map<string, TerraformResult>> {
+  const { root, env, providerDir, dirs } = await workspace(stacks);
   const validated = await validateAll(dirs, root, providerDir, env);
   const results = new Map<string, TerraformResult>();
   let next = 0;
