@@ -6,6 +6,7 @@ import { quoted } from "../core/text";
 import { ConfigError, formatPath, type ConfigIssue } from "./errors";
 import { PlanError } from "../interconnect/planner";
 import { resolveConfig, type EgressConfig } from "./model";
+import { quotaWarnings } from "./quotas";
 import { configSchema, configWarnings, crossFieldIssues, EXTENSION_KEY_PREFIX, plainIssueMessage } from "./schema";
 
 /** The config file used when neither `--config` nor `EGRESS_CONFIG` names one. */
@@ -231,7 +232,7 @@ export function validateConfig(data: unknown, file: string): EgressConfig {
     if (err instanceof PlanError) throw new ConfigError(file, [{ path: formatPath(["interconnect", "sites", err.site, err.field]), message: err.message.replace(/^interconnect site [^:]+: /, "") }]);
     throw err;
   }
-  return { ...config, warnings: configWarnings(result.data) };
+  return { ...config, warnings: [...configWarnings(result.data), ...quotaWarnings(config)] };
 }
 
 /** The data without top-level `x-...` keys (anchors for YAML aliases, notes). */
