@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
-import { skipTokenStackTraces } from "../modules/app/token-stack-traces";
+import { applyCdktfShims } from "../modules/app/cdktf-shims";
 
 Testing.setupJest();
-// The suites synthesize as the main job does: without a stack trace per token (loudly, or not at all).
-const shim = skipTokenStackTraces();
-if (!shim.installed && process.env.EGRESSLINK_TOKEN_STACK_TRACES !== "1") throw new Error(shim.reason);
+// The suites synthesize as the main job does: with its cdktf shims (loudly, or not at all).
+const problems = applyCdktfShims();
+if (problems.length > 0) throw new Error(problems.join("; "));

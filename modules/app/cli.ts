@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG_FILE, loadConfigFile } from "../config/load";
 import type { EgressConfig } from "../config/model";
 import { formatSummary, summarizeStacks } from "./summary";
 import { OutputRefusedError, ReplaceError, StagingLeftError, synthesizeTo, type SynthesisResult } from "./synth";
-import { skipTokenStackTraces } from "./token-stack-traces";
+import { applyCdktfShims } from "./cdktf-shims";
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -58,8 +58,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     io.stderr(`egresslink: ${parsed}\n\n${USAGE}`);
     return 2;
   }
-  const shim = skipTokenStackTraces(undefined, undefined, env);
-  if (!shim.installed && env.EGRESSLINK_TOKEN_STACK_TRACES !== "1") io.stderr(`egresslink: warning: ${shim.reason}\n`);
+  for (const reason of applyCdktfShims(env)) io.stderr(`egresslink: warning: ${reason}\n`);
   const signals = stopOnSignals();
   try {
     return await synthesize(parsed, io, signals.checkpoint, started);

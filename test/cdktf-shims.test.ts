@@ -1,14 +1,14 @@
 /**
- * The token stack-trace shim (modules/app/token-stack-traces.ts): applied only to the cdktf
- * release and function it was written for, and the main job's output is byte for byte the same
- * with and without it.
+ * The cdktf shims (modules/app/cdktf-shims.ts): each applied only to the cdktf release and
+ * function it was written for, and the main job's output byte for byte the same with and
+ * without them, on the default config and every example.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { SHIMMED_CDKTF_VERSION, skipTokenStackTraces, type StackTraceModule } from "../modules/app/token-stack-traces";
+import { SHIMMED_CDKTF_VERSION, skipPreparingResolve, skipTokenStackTraces, type PreparableStack, type StackTraceModule } from "../modules/app/cdktf-shims";
 import { DEFAULT_CONFIG_PATH, filesUnder, ROOT } from "./helpers";
 import { programDescribe } from "./helpers-programs";
 
@@ -47,7 +47,7 @@ describe("skipTokenStackTraces", () => {
 
   test("refuses a function that is not the one it was written for", () => {
     const target: StackTraceModule = { captureStackTrace: () => ["changed upstream"] };
-    expect(skipTokenStackTraces(SHIMMED_CDKTF_VERSION, target, {})).toMatchObject({ installed: false, reason: expect.stringContaining("is not the function the shim was written for") });
+    expect(skipTokenStackTraces(SHIMMED_CDKTF_VERSION, target, {})).toMatchObject({ installed: false, reason: expect.stringContaining("is not the function the token stack traces shim was written for") });
     expect(target.captureStackTrace()).toEqual(["changed upstream"]);
   });
 
@@ -63,7 +63,44 @@ describe("skipTokenStackTraces", () => {
   });
 });
 
-programDescribe("the main job with and without the shim", () => {
+describe("skipPreparingResolve", () => {
+  /** A stand-in for TerraformStack.prototype, with 0.21.0's prepareStack body. */
+  function stackLike(): PreparableStack & { calls: string[] } {
+    const calls: string[] = [];
+    return {
+      calls,
+      prepareStack(this: { ensureBackendExists(): unknown }) {
+        this.ensureBackendExists();
+        // A preparing resolve run might add new resources to the stack, e.g. for cross stack references.
+        calls.push("resolve every element");
+      },
+    };
+  }
+
+  test("keeps ensuring a backend and drops the resolve, on cdktf 0.21.0 only", () => {
+    const target = stackLike();
+    expect(skipPreparingResolve(SHIMMED_CDKTF_VERSION, target, {})).toEqual({ installed: true });
+    const backends: string[] = [];
+    target.prepareStack.call({ ensureBackendExists: () => backends.push("backend") });
+    expect([backends, target.calls]).toEqual([["backend"], []]);
+    const other = stackLike();
+    expect(skipPreparingResolve("0.22.0", other, {})).toMatchObject({ installed: false, reason: expect.stringContaining("cdktf 0.22.0 is installed") });
+    other.prepareStack.call({ ensureBackendExists: () => 0 });
+    expect(other.calls).toEqual(["resolve every element"]);
+  });
+
+  test("refuses another function, and EGRESSLINK_PREPARING_RESOLVE=1 keeps cdktf's", () => {
+    const changed: PreparableStack = { prepareStack() {} };
+    expect(skipPreparingResolve(SHIMMED_CDKTF_VERSION, changed, {})).toMatchObject({ installed: false, reason: expect.stringContaining("is not the function the preparing resolve shim was written for") });
+    expect(skipPreparingResolve(SHIMMED_CDKTF_VERSION, stackLike(), { EGRESSLINK_PREPARING_RESOLVE: "1" })).toMatchObject({ installed: false });
+  });
+
+  test("is active in this test run, on the installed cdktf", () => {
+    expect(String(require("cdktf").TerraformStack.prototype.prepareStack)).not.toContain("resolve");
+  });
+});
+
+programDescribe("the main job with and without the shims", () => {
   const work = mkdtempSync(join(tmpdir(), "egresslink-shim-"));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -79,10 +116,13 @@ programDescribe("the main job with and without the shim", () => {
 
   test.each([
     ["egress.config.yaml", DEFAULT_CONFIG_PATH],
-    ["examples/interconnect.yaml", join(ROOT, "examples", "interconnect.yaml")],
+    ...readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".yaml")).sort().map((f) => [`examples/${f}`, join(ROOT, "examples", f)]),
   ])("%s: every file written is byte for byte the same", async (label, config) => {
     const name = label.replace(/\W+/g, "-");
-    const [shimmed, traced] = await Promise.all([job(config, join(work, `${name}-shim`), {}), job(config, join(work, `${name}-traces`), { EGRESSLINK_TOKEN_STACK_TRACES: "1" })]);
+    const [shimmed, traced] = await Promise.all([
+      job(config, join(work, `${name}-shim`), {}),
+      job(config, join(work, `${name}-traces`), { EGRESSLINK_TOKEN_STACK_TRACES: "1", EGRESSLINK_PREPARING_RESOLVE: "1" }),
+    ]);
     expect([shimmed.code, traced.code]).toEqual([0, 0]);
     expect(shimmed.stderr).not.toMatch(/warning/);
     const files = filesUnder(join(work, `${name}-shim`));

@@ -1,0 +1,90 @@
+/**
+ * Two costs cdktf 0.21 pays on every synth that egresslink's stacks do not need, each replaced
+ * only on the cdktf release and function it was written for (otherwise: a reason, and no change).
+ * Synthesized output is unchanged (test/cdktf-shims.test.ts compares it byte for byte).
+ *
+ * - Token stack traces: cdktf records a complete stack trace (`Error.stackTraceLimit =
+ *   MAX_SAFE_INTEGER`, source-mapped under tsx) for every token it creates - thousands per stack -
+ *   only to print where a token was made when resolving it fails. `stackTraces: false` does not
+ *   stop it, and cdktf is archived. Profiled at 200 spokes: ~41% of synthesis. Only token error
+ *   messages lose their "created at" lines. EGRESSLINK_TOKEN_STACK_TRACES=1 keeps them.
+ * - The preparing resolve: `TerraformStack.prepareStack` resolves every element once before
+ *   synthesis, only to find cross-stack references (which it turns into remote-state data sources
+ *   and outputs). egresslink's stacks read each other only through remote state they declare
+ *   themselves. Profiled at 1,000 spokes: 17.4 s -> 15.4 s. EGRESSLINK_PREPARING_RESOLVE=1 keeps it.
+ */
+
+/** The cdktf release whose functions these were written against. */
+export const SHIMMED_CDKTF_VERSION = "0.21.0";
+
+/** Whether a shim was installed, and if not, why. */
+export type ShimResult = { readonly installed: true } | { readonly installed: false; readonly reason: string };
+
+/** cdktf's `tokens/private/stack-trace` module, as far as the shim touches it. */
+export interface StackTraceModule {
+  captureStackTrace: (below?: unknown) => string[];
+}
+
+/** `TerraformStack.prototype`, as far as the shim touches it. */
+export interface PreparableStack {
+  prepareStack: (this: { ensureBackendExists(): unknown }) => void;
+}
+
+interface Shim<T, K extends keyof T> {
+  readonly what: string;
+  readonly optOut: string;
+  readonly target: T;
+  readonly key: K;
+  /** A line of the original function's source: how the shim knows it is the function it was written for. */
+  readonly expected: string;
+  readonly replacement: T[K];
+}
+
+/** Replaces `target[key]` if the release, the function and the environment allow; says why not otherwise. */
+function install<T, K extends keyof T>(shim: Shim<T, K>, cdktfVersion: string, env: NodeJS.ProcessEnv): ShimResult {
+  if (env[shim.optOut] === "1") return { installed: false, reason: `${shim.optOut}=1 keeps cdktf's ${shim.what}` };
+  if (shim.target[shim.key] === shim.replacement) return { installed: true };
+  if (cdktfVersion !== SHIMMED_CDKTF_VERSION) {
+    return { installed: false, reason: `the ${shim.what} shim was written for cdktf ${SHIMMED_CDKTF_VERSION}, and cdktf ${cdktfVersion} is installed: not applied (synthesis is slower; check the shim against this release)` };
+  }
+  const original = shim.target[shim.key];
+  if (typeof original !== "function" || !String(original).includes(shim.expected)) {
+    return { installed: false, reason: `cdktf ${cdktfVersion}'s ${String(shim.key)} is not the function the ${shim.what} shim was written for: not applied` };
+  }
+  shim.target[shim.key] = shim.replacement;
+  return { installed: true };
+}
+
+const installedVersion = (): string => require("cdktf/package.json").version;
+const noStackTrace = (): string[] => [];
+function prepareWithoutResolve(this: { ensureBackendExists(): unknown }): void {
+  this.ensureBackendExists();
+}
+
+/** Stops cdktf capturing a stack trace per token. */
+export function skipTokenStackTraces(
+  cdktfVersion: string = installedVersion(),
+  target: StackTraceModule = require("cdktf/lib/tokens/private/stack-trace"),
+  env: NodeJS.ProcessEnv = process.env,
+): ShimResult {
+  // Callers read it through the module object at each call (`(0, stack_trace_1.captureStackTrace)()`), so replacing the export reaches them all.
+  return install({ what: "token stack traces", optOut: "EGRESSLINK_TOKEN_STACK_TRACES", target, key: "captureStackTrace", expected: "Error.captureStackTrace(object, below)", replacement: noStackTrace }, cdktfVersion, env);
+}
+
+/** Stops `TerraformStack.prepareStack` resolving every element before synthesis; it still ensures a backend. */
+export function skipPreparingResolve(
+  cdktfVersion: string = installedVersion(),
+  target: PreparableStack = require("cdktf").TerraformStack.prototype,
+  env: NodeJS.ProcessEnv = process.env,
+): ShimResult {
+  return install({ what: "preparing resolve", optOut: "EGRESSLINK_PREPARING_RESOLVE", target, key: "prepareStack", expected: "A preparing resolve run might add new resources", replacement: prepareWithoutResolve }, cdktfVersion, env);
+}
+
+/** Both shims; the reasons of those not installed (an opt-out is not reported). */
+export function applyCdktfShims(env: NodeJS.ProcessEnv = process.env): string[] {
+  const results: [string, ShimResult][] = [
+    ["EGRESSLINK_TOKEN_STACK_TRACES", skipTokenStackTraces(undefined, undefined, env)],
+    ["EGRESSLINK_PREPARING_RESOLVE", skipPreparingResolve(undefined, undefined, env)],
+  ];
+  return results.flatMap(([optOut, r]) => (r.installed || env[optOut] === "1" ? [] : [r.reason]));
+}
