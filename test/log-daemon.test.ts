@@ -7,6 +7,9 @@ import { renderLogDaemon } from "../modules/proxy/user-data";
 import { programDescribe } from "./helpers-programs";
 import { waitFor } from "./helpers-squid";
 
+// Each test starts the daemon and waits on its output: on a loaded machine (CI runs suites in parallel) that takes seconds.
+jest.setTimeout(30_000);
+
 /**
  * Runs the instance's access-log daemon for real (bash and the system's awk), fed the commands
  * Squid's ModDaemon writes on its stdin, against a squid.conf of our own.
