@@ -164,7 +164,7 @@ try {
       };
     }),
   ];
-  console.log(`main job (compiled, token stack traces skipped), load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}, ${availableParallelism()} cores:`);
+  console.log(`main job (compiled, cdktf shims on), load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}, ${availableParallelism()} cores:`);
   console.table(rows);
   const row = (name: string, file: string, expectedCode: number) => {
     const { wallMs, maxRssMiB, stderr } = measure(file, expectedCode);
