@@ -10,11 +10,10 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parse, stringify } from "yaml";
 import { runCli } from "../modules/app/cli";
 import { defaultConfigData, ROOT } from "./helpers";
-import { programDescribe } from "./helpers-programs";
+import { buildDist, programDescribe } from "./helpers-programs";
 
 /** Calls that only read or prepare; everything else is refused. */
 const STUB = `#!/bin/sh
@@ -49,8 +48,6 @@ interface Reached {
 }
 
 const work = mkdtempSync(join(tmpdir(), "egresslink-deploy-"));
-/** tsx by absolute URL: each project folder is a temp folder. */
-const TSX = pathToFileURL(require.resolve("tsx", { paths: [ROOT] })).href;
 const stubDir = join(work, "bin");
 let runs = 0;
 
@@ -64,8 +61,8 @@ function projectDir(p: Project): string {
   mkdirSync(dir);
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   const cdktf = JSON.parse(readFileSync(join(ROOT, "cdktf.json"), "utf8"));
-  // The repo's app builds dist/ first; here the same main job runs from source, so parallel runs never build at once.
-  writeFileSync(join(dir, "cdktf.json"), JSON.stringify({ ...cdktf, app: `node --import ${TSX} ${join(ROOT, "main.ts")}` }));
+  // The repo's app builds dist/ and runs it; here dist/ is built once (beforeAll), so parallel runs never build at once.
+  writeFileSync(join(dir, "cdktf.json"), JSON.stringify({ ...cdktf, app: `node ${join(ROOT, "dist", "main.js")}` }));
   writeFileSync(join(dir, "egress.config.yaml"), p.configText);
   return dir;
 }
@@ -158,6 +155,7 @@ programDescribe("cdktf deploy, as printed, against a stub terraform", () => {
   const results = new Map<Project, Reached[]>();
 
   beforeAll(async () => {
+    buildDist(ROOT);
     mkdirSync(stubDir);
     writeFileSync(join(stubDir, "terraform"), STUB);
     chmodSync(join(stubDir, "terraform"), 0o755);

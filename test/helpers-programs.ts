@@ -20,7 +20,18 @@ export function requireProgram(name: string): string {
  * at once would read each other's half-written build. Returns the command and its arguments.
  */
 export function lockedNpmPack(args: readonly string[]): [string, string[]] {
-  return [requireProgram("flock"), [join(tmpdir(), "egresslink-npm-pack.lock"), "npm", "pack", ...args]];
+  return [requireProgram("flock"), [BUILD_LOCK, "npm", "pack", ...args]];
+}
+
+const BUILD_LOCK = join(tmpdir(), "egresslink-npm-pack.lock");
+
+/**
+ * Builds dist/ (incrementally: a no-op when nothing changed) under the same lock as `npm pack`,
+ * for suites that run the compiled main job, as `npm run synth` does. Throws on a failed build.
+ */
+export function buildDist(root: string): void {
+  const build = spawnSync(requireProgram("flock"), [BUILD_LOCK, process.execPath, join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: root, encoding: "utf8", timeout: 300_000 });
+  if (build.status !== 0) throw new Error(`building dist/ failed: ${build.stdout}${build.stderr}`);
 }
 
 /** Seconds each labelled step took (and other figures a suite reports), for the suite's log. */

@@ -7,14 +7,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
 import { DEFAULT_CONFIG_PATH, ROOT, defaultConfigData, generatedSpokes } from "./helpers";
-import { programDescribe } from "./helpers-programs";
+import { buildDist, programDescribe } from "./helpers-programs";
 
-const MAIN = join(ROOT, "main.ts");
-/** tsx as a loader of this very node: one process, so signals reach the job itself. */
-const TSX = pathToFileURL(require.resolve("tsx", { paths: [ROOT] })).href;
+/** The compiled job, as `npm run synth` runs it (built in beforeAll): one process, so signals reach the job itself. */
+const MAIN = join(ROOT, "dist", "main.js");
 const NOBODY = 65534;
 /** Long enough for a cold start of the job on a busy machine; no test asserts on durations. */
 const RUN_TIMEOUT_MS = 120_000;
@@ -38,7 +36,7 @@ const running = new Set<Running>();
 
 /** Starts the main job in `cwd` with umask 022, as root's `nobody` when `asNobody` and this is root. */
 function start(cwd: string, args: readonly string[], { asNobody = false } = {}): Running {
-  const job = [process.execPath, "--import", TSX, MAIN, ...args];
+  const job = [process.execPath, MAIN, ...args];
   const dropPrivileges = asNobody && process.getuid?.() === 0 ? ["setpriv", `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups"] : [];
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "EGRESS_CONFIG" && k !== "CDKTF_OUTDIR"));
   const child = spawn("sh", ["-c", 'umask 022 && exec "$@"', "sh", ...dropPrivileges, ...job], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -133,6 +131,7 @@ programDescribe("the main job never loses a user's file (real processes)", () =>
   let project: string;
 
   beforeAll(async () => {
+    buildDist(ROOT);
     fixtures = realpathSync(mkdtempSync(join(tmpdir(), "egresslink-safety-fixtures-")));
     cpSync(DEFAULT_CONFIG_PATH, join(fixtures, "egress.config.yaml"));
     const made = await runJob(fixtures, ["--out", "cdktf.out"]);
