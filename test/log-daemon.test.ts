@@ -7,8 +7,10 @@ import { renderLogDaemon } from "../modules/proxy/user-data";
 import { programDescribe } from "./helpers-programs";
 import { waitFor } from "./helpers-squid";
 
-// Each test starts the daemon and waits on its output: on a loaded machine (CI runs suites in parallel) that takes seconds.
-jest.setTimeout(30_000);
+// Each test starts the daemon and waits on its output: on a loaded machine (CI runs suites in
+// parallel) bash and awk can take seconds to start. The waits end as soon as the line is there.
+jest.setTimeout(60_000);
+const DAEMON_WAIT_MS = 20_000;
 
 /**
  * Runs the instance's access-log daemon for real (bash and the system's awk), fed the commands
@@ -93,7 +95,7 @@ programDescribe("the access-log daemon", () => {
     const daemon = start();
     return (async () => {
       daemon.stdin.write("r0\nb0\nLbefore\n");
-      await waitFor("the first line", 5000, () => read(log) === "before\n");
+      await waitFor("the first line", DAEMON_WAIT_MS, () => read(log) === "before\n");
       renameSync(log, `${log}-20260101`);
       daemon.stdin.write("R\nLafter\n");
       daemon.stdin.end();
@@ -106,7 +108,7 @@ programDescribe("the access-log daemon", () => {
     const daemon = start();
     return (async () => {
       daemon.stdin.write(`b0\nL${line("-", "3128")}\n`);
-      await waitFor("the first line", 5000, () => read(log) === `${line("alpha", "3128")}\n`);
+      await waitFor("the first line", DAEMON_WAIT_MS, () => read(log) === `${line("alpha", "3128")}\n`);
       renameSync(log, `${log}.moved`);
       writeFileSync(conf, "http_port 3128 name=gamma\n");
       daemon.stdin.write(`T\nL${line("-", "3128")}\nO\nL${line("-", "3128")}\n`);
@@ -122,12 +124,12 @@ programDescribe("the access-log daemon", () => {
     let stderr = "";
     daemon.stderr.on("data", (c) => (stderr += c));
     daemon.stdin.write("b0\nLone\n");
-    await waitFor("an unbuffered line before the input ends", 5000, () => read(log) === "one\n");
+    await waitFor("an unbuffered line before the input ends", DAEMON_WAIT_MS, () => read(log) === "one\n");
     daemon.stdin.write("b1\nLtwo\n");
     await new Promise((r) => setTimeout(r, 300));
     expect(read(log)).toBe("one\n");
     daemon.stdin.write("F\n");
-    await waitFor("the flush", 5000, () => read(log) === "one\ntwo\n");
+    await waitFor("the flush", DAEMON_WAIT_MS, () => read(log) === "one\ntwo\n");
     const exited = new Promise((resolve) => daemon.once("exit", (code, signal) => resolve([code, signal])));
     daemon.stdin.write(Array.from({ length: 2000 }, (_, i) => `Lline ${i}\n`).join(""));
     daemon.stdin.end();
