@@ -5,6 +5,9 @@ import { defaultConfig } from "./helpers";
 import { programDescribe, requireProgram, requireRoot } from "./helpers-programs";
 import { proxyConnect, proxyGet, startOrigin, startSquid, stopOrigin, vethNamespace, waitFor, type Namespace, type SquidRun } from "./helpers-squid";
 
+// Squid's access log reaches the file through its log daemon (bash and awk): seconds on a loaded machine.
+jest.setTimeout(60_000);
+
 /**
  * A real Squid on 127.0.0.1 with the default example's rendered config, plus a test-only
  * overlay (hosts_file, loopback clients, pid and logs in a temp dir), in front of an origin
@@ -87,7 +90,7 @@ programDescribe("a real Squid with the rendered config", () => {
 
   test("the access log names the spoke, method, host, status and bytes", async () => {
     await proxyGet(PORT["project-d"], "http://api.github.com/for-the-log");
-    await waitFor("the log lines", 5000, () => proxy!.accessLines().some((l) => l.includes("/for-the-log")));
+    await waitFor("the log lines", 20_000, () => proxy!.accessLines().some((l) => l.includes("/for-the-log")));
     const lines = proxy!.accessLines();
     expect(ACCESS_LOG_FORMAT).toContain("spoke=%{spoke}note");
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/ spoke=project-a client=127\.0\.0\.1 local_port=3128 method=GET host=api\.github\.com url=http:\/\/api\.github\.com\/repos status=200 bytes=\d+ /)]));

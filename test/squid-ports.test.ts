@@ -8,6 +8,9 @@ import { defaultConfig } from "./helpers";
 import { programDescribe, requireProgram, requireRoot } from "./helpers-programs";
 import { portOpen, proxyGet, run, startOrigin, startSquid, stopOrigin, vethNamespace, waitFor, type Namespace, type SquidRun } from "./helpers-squid";
 
+// Squid's access log reaches the file through its log daemon (bash and awk): seconds on a loaded machine.
+jest.setTimeout(60_000);
+
 /**
  * A spoke port another process holds when Squid starts: Squid starts without it and serves the
  * other spokes, and the instance's port check (rendered, run for real against this Squid)
@@ -80,7 +83,7 @@ programDescribe("a spoke port taken before Squid starts", () => {
       expect([spoke, reply.status, JSON.parse(reply.body).origin]).toEqual([spoke, 200, "egresslink-test-origin"]);
     }
     expect((await proxyGet(port.charlie, "http://bravo.example.com/")).status).toBe(403);
-    await waitFor("the access-log lines", 5000, () => proxy.accessLines().filter((l) => /spoke=(bravo|charlie) .*status=200 /.test(l)).length === 2);
+    await waitFor("the access-log lines", 20_000, () => proxy.accessLines().filter((l) => /spoke=(bravo|charlie) .*status=200 /.test(l)).length === 2);
   });
 
   test("the port check reports the taken port for its spoke, and nothing else, in cache.log; exits 0", () => {
