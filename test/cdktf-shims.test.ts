@@ -3,17 +3,13 @@
  * function it was written for, and the main job's output byte for byte the same with and
  * without them, on the default config and every example.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { SHIMMED_CDKTF_VERSION, skipPreparingResolve, skipTokenStackTraces, type PreparableStack, type StackTraceModule } from "../modules/app/cdktf-shims";
-import { DEFAULT_CONFIG_PATH, filesUnder, ROOT } from "./helpers";
+import { DEFAULT_CONFIG_PATH, filesUnder, ROOT, runMainJob } from "./helpers";
 import { programDescribe } from "./helpers-programs";
 
-/** tsx by absolute URL: the job runs in a temp folder. */
-const TSX = pathToFileURL(require.resolve("tsx", { paths: [ROOT] })).href;
 
 /** A stand-in for cdktf's module, with its function's body. */
 function cdktfLike(): StackTraceModule {
@@ -104,15 +100,7 @@ programDescribe("the main job with and without the shims", () => {
   const work = mkdtempSync(join(tmpdir(), "egresslink-shim-"));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  const job = (config: string, out: string, env: NodeJS.ProcessEnv) =>
-    new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", TSX, join(ROOT, "main.ts"), "--config", config, "--out", out], { cwd: work, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
-      let stderr = "";
-      child.stderr.on("data", (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-      child.on("error", reject);
-      child.on("close", (code) => (clearTimeout(timer), resolve({ code, stderr })));
-    });
+  const job = (config: string, out: string, env: NodeJS.ProcessEnv) => runMainJob(["--config", config, "--out", out], { cwd: work, env: { ...process.env, ...env } });
 
   test.each([
     ["egress.config.yaml", DEFAULT_CONFIG_PATH],

@@ -3,7 +3,6 @@
  * `terraform fmt` clean, valid Terraform. Meaning is read by `@cdktf/hcl2json` (cdktf-cli's HCL
  * parser) and compared value by value with the JSON.
  */
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +11,7 @@ import { Testing } from "cdktf";
 import { buildStacks } from "../modules/app/build";
 import { stackHcl } from "../modules/app/hcl";
 import { loadConfigFile } from "../modules/config/load";
-import { DEFAULT_CONFIG_PATH, ROOT } from "./helpers";
+import { DEFAULT_CONFIG_PATH, ROOT, runMainJob } from "./helpers";
 import { programDescribe } from "./helpers-programs";
 import { MIRROR_AWS_VERSION, PROVIDER_6_ONLY_ARGUMENTS, requireTerraform, runTerraform, terraformEnvironment } from "./helpers-terraform";
 
@@ -279,15 +278,6 @@ describe("stackHcl: a stack's JSON as HCL of the same meaning", () => {
   });
 });
 
-/** Runs the main job; resolves with its exit code and output. */
-function mainJob(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", join(ROOT, "main.ts"), ...args], { cwd: ROOT, env, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, output: `${stdout}${stderr}` });
-    });
-  });
-}
-
 /** The heredoc content and closing marker lines of fmt-formatted HCL (false), so line edits skip them. */
 function codeLines(lines: readonly string[]): boolean[] {
   let marker: string | undefined;
@@ -342,7 +332,7 @@ function validationCopy(hcl: string): string {
 programDescribe("the main job's HCL output (SYNTH_HCL_OUTPUT=true, as `cdktf synth --hcl` sets it)", () => {
   const CONFIGS = { default: DEFAULT_CONFIG_PATH, interconnect: join(ROOT, "examples", "interconnect.yaml") };
   let root: string;
-  const runs: Record<string, { hcl: { code: number; output: string }; json: { code: number; output: string } }> = {};
+  const runs: Record<string, { hcl: Awaited<ReturnType<typeof runMainJob>>; json: Awaited<ReturnType<typeof runMainJob>> }> = {};
   /** Every stack: its label, its cdk.tf and the JSON synthesized from the same config. */
   const stacks: { label: string; file: string; hcl: string; json: Record<string, unknown> }[] = [];
 
@@ -352,8 +342,8 @@ programDescribe("the main job's HCL output (SYNTH_HCL_OUTPUT=true, as `cdktf syn
     await Promise.all(
       Object.entries(CONFIGS).map(async ([name, config]) => {
         const [hcl, json] = await Promise.all([
-          mainJob(["--config", config, "--out", join(root, name, "hcl")], { ...jsonEnv, SYNTH_HCL_OUTPUT: "true" }),
-          mainJob(["--config", config, "--out", join(root, name, "json")], jsonEnv),
+          runMainJob(["--config", config, "--out", join(root, name, "hcl")], { env: { ...jsonEnv, SYNTH_HCL_OUTPUT: "true" } }),
+          runMainJob(["--config", config, "--out", join(root, name, "json")], { env: jsonEnv }),
         ]);
         runs[name] = { hcl, json };
         const stacksDir = join(root, name, "hcl", "stacks");

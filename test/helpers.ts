@@ -1,5 +1,7 @@
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Testing } from "cdktf";
 import { parse, stringify } from "yaml";
 import { buildStacks, type EgressStacks } from "../modules/app/build";
@@ -215,3 +217,30 @@ export const TEST_ROUTER_NETWORK = {
   vpcCidr: "10.0.1.0/24",
   groupName: "egress-site-a-router",
 } as const;
+
+/** The squid.conf a synthesized hub delivers, as Terraform reads it (the JSON escapes its template sequences). */
+export function deliveredSquidConf(hub: TerraformJson): string {
+  return String(resourceAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf").content).replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+}
+
+/**
+ * Runs the main job as a process: from source through tsx (by absolute URL, so any `cwd` works)
+ * or, with `compiled`, dist/main.js as `npm run synth` runs it (build it first: `buildDist`).
+ */
+export function runMainJob(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; compiled?: boolean; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
+  const job = options.compiled ? [join(ROOT, "dist", "main.js")] : ["--import", pathToFileURL(require.resolve("tsx", { paths: [ROOT] })).href, join(ROOT, "main.ts")];
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...job, ...args], { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { runCli } from "../modules/app/cli";
-import { addressAt, captureConfigError, configFrom, defaultConfigData, resourceAt, synthConfig, type TerraformJson } from "./helpers";
+import { addressAt, captureConfigError, configFrom, defaultConfigData, deliveredSquidConf, resourceAt, synthConfig, type TerraformJson } from "./helpers";
 import { programDescribe } from "./helpers-programs";
 import { MIRROR_AWS_VERSION, requireTerraform, runTerraform, terraformCopy, terraformEnvironment } from "./helpers-terraform";
 
@@ -31,11 +31,6 @@ function withRetired(data: Data, ...spokes: string[]): Data {
 /** Each resource block of a stack by `type.name`, as JSON text. */
 function resourceBlocks(tf: TerraformJson): Map<string, string> {
   return new Map(Object.entries(tf.resource ?? {}).flatMap(([type, byName]) => Object.entries(byName).map(([name, body]) => [`${type}.${name}`, JSON.stringify(body)] as const)));
-}
-
-/** The proxy config as Terraform reads it (the JSON escapes its template sequences). */
-function squidConf(hub: TerraformJson): string {
-  return String(resourceAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf").content).replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
 }
 
 describe("the retired setting", () => {
@@ -107,7 +102,7 @@ describe("retiring a spoke, end to end: retired: true, then the entry removed", 
     // (its target groups) and security group rules (their descriptions name the block's spokes).
     expect([...new Set(changed.map((a) => a.split(".")[0]))].sort()).toEqual(["aws_autoscaling_group", "aws_s3_object", "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"]);
     const lines = (conf: string) => conf.split("\n");
-    expect(lines(squidConf(removed.json.hub))).toEqual(lines(squidConf(before.json.hub)).filter((l) => !l.includes("project-b")));
+    expect(lines(deliveredSquidConf(removed.json.hub))).toEqual(lines(deliveredSquidConf(before.json.hub)).filter((l) => !l.includes("project-b")));
     for (const output of ["proxy_ports", "resource_configuration_arns", "resource_share_arns"]) {
       const { "project-b": _gone, ...rest } = before.json.hub.output?.[output].value as Record<string, unknown>;
       expect([output, removed.json.hub.output?.[output].value]).toEqual([output, rest]);

@@ -4,12 +4,12 @@
  * Squid parses the squid.conf the hub delivers, and Terraform validates the hub stack. The mocked
  * apply of a 3,000-resource hub takes minutes, so this validates only. Full tier.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { defaultConfigData, resourceAt, ROOT, type TerraformJson } from "./helpers";
+import { defaultConfigData, deliveredSquidConf, ROOT, runMainJob, type TerraformJson } from "./helpers";
 import { buildDist, programDescribe, requireProgram } from "./helpers-programs";
 import { withLogDaemonIn } from "./helpers-squid";
 import { validateStacks } from "./helpers-terraform";
@@ -32,22 +32,14 @@ programDescribe(`one hub, ${SPOKES} spokes`, () => {
   const squid = requireProgram("squid");
   const work = mkdtempSync(join(tmpdir(), "egresslink-scale-"));
   const out = join(work, "out");
-  let job: { code: number | null; stderr: string; seconds: number };
+  let job: Awaited<ReturnType<typeof runMainJob>>;
   let hub: TerraformJson;
 
   beforeAll(async () => {
     buildDist(ROOT);
     writeFileSync(join(work, "egress.config.yaml"), stringify({ ...defaultConfigData(), spokes: thousandSpokes() }));
-    const started = Date.now();
-    job = await new Promise((resolve, reject) => {
-      // The compiled job, as `npm run synth` runs it.
-      const child = spawn(process.execPath, [join(ROOT, "dist", "main.js"), "--config", join(work, "egress.config.yaml"), "--out", out], { cwd: work, stdio: ["ignore", "ignore", "pipe"] });
-      let stderr = "";
-      child.stderr.on("data", (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
-      child.on("error", reject);
-      child.on("close", (code) => (clearTimeout(timer), resolve({ code, stderr, seconds: (Date.now() - started) / 1000 })));
-    });
+    // The compiled job, as `npm run synth` runs it.
+    job = await runMainJob(["--config", join(work, "egress.config.yaml"), "--out", out], { cwd: work, compiled: true, timeoutMs: 240_000 });
     if (job.code === 0) hub = JSON.parse(readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8"));
     process.stderr.write(`${SPOKES} spokes: the main job took ${job.seconds.toFixed(1)} s (compiled, in a busy test run)\n`);
   }, 300_000);
@@ -61,8 +53,7 @@ programDescribe(`one hub, ${SPOKES} spokes`, () => {
   });
 
   test("Squid parses the squid.conf the hub delivers: every spoke's port, no error or warning", () => {
-    // As Terraform reads the object's content (its template sequences are escaped in the JSON).
-    const content = String(resourceAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf").content).replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+    const content = deliveredSquidConf(hub);
     expect(content.match(/^http_port \d+ name=/gm)).toHaveLength(SPOKES + 1); // and the health port
     const file = join(work, "squid.conf");
     writeFileSync(file, withLogDaemonIn(work, content));

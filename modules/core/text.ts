@@ -40,3 +40,8 @@ export function editDistance(a: string, b: string): number {
   }
   return d[a.length][b.length];
 }
+
+/** `value` single-quoted for bash, quotes inside escaped. Terraform references (no quotes in them) pass through. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

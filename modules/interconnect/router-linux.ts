@@ -3,6 +3,7 @@ import { checkUserDataSize } from "../core/instance";
 import { awsDnsSuffix } from "../endpoints/services";
 import { renderAttachEniScript } from "../proxy/user-data";
 import { tunnelEnds, TUNNEL_INTERFACES, type RouterParams } from "./router-config";
+import { shellQuote } from "../core/text";
 
 /**
  * The Linux router runs Debian 12: its archive has the exact packages the tests run here
@@ -227,11 +228,6 @@ function renderSysctl(): string {
   ].join("\n");
 }
 
-/** Single-quoted for bash; Terraform references (no quotes inside) pass through. */
-function q(value: string | number): string {
-  return `'${String(value).replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The router's network, idempotent, run on every boot before charon. The instance's primary
  * interface (a public address) reaches packages, SSM and the EC2 API; the persistent ENI carries
@@ -241,15 +237,15 @@ function q(value: string | number): string {
  */
 function renderNetworkScript(params: RouterParams, network: LinuxRouterNetwork): string {
   const tunnels = tunnelEnds(params)
-    .map((end, i) => `tunnel_link ${end.ifname} ${i + 1} ${q(`${end.cgw}/${end.prefixLength}`)}`)
+    .map((end, i) => `tunnel_link ${end.ifname} ${i + 1} ${shellQuote(`${end.cgw}/${end.prefixLength}`)}`)
     .join("\n");
   return `#!/bin/bash
 # egresslink ${params.site}: the router's network, rebuilt on every boot (egresslink-router-net.service).
 set -euo pipefail
-eni_ip=${q(params.localAddress)}
-eni_mac=${q(network.eniMac)}
-subnet=${q(network.routerSubnetCidr)}
-vpc_cidr=${q(network.vpcCidr)}
+eni_ip=${shellQuote(params.localAddress)}
+eni_mac=${shellQuote(network.eniMac)}
+subnet=${shellQuote(network.routerSubnetCidr)}
+vpc_cidr=${shellQuote(network.vpcCidr)}
 
 ${ROUTER_PATHS.attachEniScript}
 dev=""
@@ -297,7 +293,7 @@ echo "egresslink: router network up on $dev ($eni_ip)"
 function renderSecretsScript(params: RouterParams, region: string): string {
   const ends = tunnelEnds(params);
   // Assigned first: set -e stops at a failed assignment, not at a failed substitution inside echo.
-  const fetch = ends.map((end, i) => `key${i + 1}=$(key ${q(end.tunnel.presharedKeyParameter)})`).join("\n");
+  const fetch = ends.map((end, i) => `key${i + 1}=$(key ${shellQuote(end.tunnel.presharedKeyParameter)})`).join("\n");
   const secrets = ends
     .map(
       (end, i) => `  echo "  ike-tunnel${i + 1} {"
@@ -312,7 +308,7 @@ set -euo pipefail
 umask 077
 key() {
   for attempt in $(seq 1 30); do
-    if aws ssm get-parameter --region ${q(region)} --name "$1" --with-decryption --query Parameter.Value --output text; then return 0; fi
+    if aws ssm get-parameter --region ${shellQuote(region)} --name "$1" --with-decryption --query Parameter.Value --output text; then return 0; fi
     sleep 5
   done
   echo "egresslink: cannot read $1" >&2
@@ -384,7 +380,7 @@ echo "egresslink: unhealthy ($failures of ${HEALTH_FAILURES}):$problem" >&2
 [ "$failures" -ge ${HEALTH_FAILURES} ] || exit 0
 token=$(curl -sS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')
 instance=$(curl -sS -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id)
-aws autoscaling set-instance-health --region ${q(network.region)} --instance-id "$instance" --health-status Unhealthy --no-should-respect-grace-period
+aws autoscaling set-instance-health --region ${shellQuote(network.region)} --instance-id "$instance" --health-status Unhealthy --no-should-respect-grace-period
 `;
 }
 

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { checkUserDataSize } from "../core/instance";
 import { DEFAULT_LOG_DAEMON } from "./squid-conf";
+import { shellQuote } from "../core/text";
 
 export interface ProxyUserDataInput {
   /** Region of the parameter, the log group and the ENI. */
@@ -291,8 +292,4 @@ export function renderProxyUserData(input: ProxyUserDataInput): string {
     ],
   };
   return checkUserDataSize(`#cloud-config\n${stringify(doc, { lineWidth: 0 })}`, "proxy user data");
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }

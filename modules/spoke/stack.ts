@@ -69,8 +69,8 @@ export class SpokeStack extends EgressStack {
 export function spokeStateGrant(config: EgressConfig, spoke: SpokeConfig): StateKeyGrant | undefined {
   const { state } = config;
   // accountId is set only for a spoke in another account than the hub's.
-  const roleArn = state.backend === "s3" && state.roleArn === undefined && spoke.accountId !== undefined ? spoke.roleArn : undefined;
-  if (state.backend !== "s3" || !roleArn) return undefined;
+  const roleArn = spoke.roleArn;
+  if (state.backend !== "s3" || state.roleArn !== undefined || spoke.accountId === undefined || !roleArn) return undefined;
   const stack = spokeStackName(spoke.name);
   return { roleArn, stateKey: stateKey(state.keyPrefix, stack), workspaceKeyPrefix: stackWorkspacePrefix(state.keyPrefix, stack), readKeys: [stateKey(state.keyPrefix, HUB_STACK)] };
 }
