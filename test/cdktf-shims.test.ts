@@ -6,8 +6,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SHIMMED_CDKTF_VERSION, skipPreparingResolve, skipTokenStackTraces, type PreparableStack, type StackTraceModule } from "../modules/app/cdktf-shims";
-import { DEFAULT_CONFIG_PATH, filesUnder, ROOT, runMainJob } from "./helpers";
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { SHIMMED_CDKTF_VERSION, skipPreparingResolve, skipSecondResolve, skipTokenStackTraces, type PreparableStack, type StackTraceModule, type SynthesizableStack } from "../modules/app/cdktf-shims";
+import { buildApp } from "../modules/app/build";
+import { DEFAULT_CONFIG_PATH, defaultConfig, filesUnder, ROOT, runMainJob } from "./helpers";
+import { loadConfigFile } from "../modules/config/load";
 import { programDescribe } from "./helpers-programs";
 
 
@@ -96,6 +100,59 @@ describe("skipPreparingResolve", () => {
   });
 });
 
+describe("skipSecondResolve", () => {
+  const out = mkdtempSync(join(tmpdir(), "egresslink-second-resolve-"));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  /** cdktf's own TerraformStack.prototype.toTerraform, from a copy of cdktf this suite's setup did not shim. */
+  const original = (): SynthesizableStack["toTerraform"] => {
+    let fn: SynthesizableStack["toTerraform"] | undefined;
+    jest.isolateModules(() => {
+      fn = require("cdktf").TerraformStack.prototype.toTerraform;
+    });
+    return fn!;
+  };
+  const resolveAgain = (scope: TerraformStack, value: unknown) => Tokenization.resolve(value, { scope, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
+
+  test("acts on cdktf 0.21.0's toTerraform only, once, and EGRESSLINK_SECOND_RESOLVE=1 keeps cdktf's", () => {
+    const cdktfs = { toTerraform: original() };
+    expect(String(cdktfs.toTerraform)).toContain("return (0, _tokens_1.resolve)(this, tf);");
+    expect(skipSecondResolve("0.21.1", { ...cdktfs }, {})).toMatchObject({ installed: false, reason: expect.stringContaining("cdktf 0.21.1 is installed") });
+    expect(skipSecondResolve(SHIMMED_CDKTF_VERSION, { toTerraform: () => ({}) }, {})).toMatchObject({ installed: false, reason: expect.stringContaining("is not the function the second resolve shim was written for") });
+    expect(skipSecondResolve(SHIMMED_CDKTF_VERSION, { ...cdktfs }, { EGRESSLINK_SECOND_RESOLVE: "1" })).toMatchObject({ installed: false });
+    const target = { ...cdktfs };
+    expect(skipSecondResolve(SHIMMED_CDKTF_VERSION, target, {})).toEqual({ installed: true });
+    const applied = target.toTerraform;
+    expect(applied).not.toBe(cdktfs.toTerraform);
+    expect(skipSecondResolve(SHIMMED_CDKTF_VERSION, target, {})).toEqual({ installed: true });
+    expect(target.toTerraform).toBe(applied);
+    expect(TerraformStack.prototype.toTerraform).toBe(applied);
+  });
+
+  test.each([
+    ["egress.config.yaml", () => defaultConfig()],
+    ["examples/interconnect.yaml", () => loadConfigFile(join(ROOT, "examples", "interconnect.yaml"))],
+  ])("%s: every stack it skips is already resolved (resolving it again changes nothing)", (_label, config) => {
+    const app = buildApp(config(), out);
+    const stacks = app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c));
+    expect(stacks.length).toBeGreaterThan(2);
+    for (const stack of stacks) {
+      const tf = stack.toTerraform() as Record<string, any>;
+      expect(Object.keys(tf.resource ?? {}).length).toBeGreaterThan(0);
+      expect([stack.node.id, resolveAgain(stack, tf)]).toEqual([stack.node.id, tf]);
+    }
+  });
+
+  test("a stack with stack-level overrides is still resolved after they are merged", () => {
+    const stack = new TerraformStack(new App({ outdir: out }), "overridden");
+    const bucket = new S3Bucket(stack, "bucket", { bucket: "egresslink-override" });
+    stack.addOverride("output.bucket_arn", { value: bucket.arn });
+    const tf = stack.toTerraform() as Record<string, any>;
+    expect(tf.output.bucket_arn.value).toBe("${aws_s3_bucket.bucket.arn}");
+    expect(tf["//"].metadata.overrides).toEqual({ stack: ["output"] });
+    expect(tf["//"].metadata).not.toHaveProperty("cloud");
+  });
+});
+
 programDescribe("the main job with and without the shims", () => {
   const work = mkdtempSync(join(tmpdir(), "egresslink-shim-"));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -109,7 +166,7 @@ programDescribe("the main job with and without the shims", () => {
     const name = label.replace(/\W+/g, "-");
     const [shimmed, traced] = await Promise.all([
       job(config, join(work, `${name}-shim`), {}),
-      job(config, join(work, `${name}-traces`), { EGRESSLINK_TOKEN_STACK_TRACES: "1", EGRESSLINK_PREPARING_RESOLVE: "1" }),
+      job(config, join(work, `${name}-traces`), { EGRESSLINK_TOKEN_STACK_TRACES: "1", EGRESSLINK_PREPARING_RESOLVE: "1", EGRESSLINK_SECOND_RESOLVE: "1" }),
     ]);
     expect([shimmed.code, traced.code]).toEqual([0, 0]);
     expect(shimmed.stderr).not.toMatch(/warning/);
