@@ -28,19 +28,21 @@ export type {
 } from "./config/model";
 export type { EgressConfigInput } from "./config/schema";
 export { EgressStack, type EgressStackProps } from "./core/stack";
-export { HUB_STACK, INTERCONNECT_STACK, spokeStackName, STATE_STACK } from "./core/stack-names";
+export { HUB_PORTS_STACK_PREFIX, HUB_STACK, INTERCONNECT_STACK, portBlockStackName, spokeStackName, STATE_STACK } from "./core/stack-names";
 export { ServiceEndpoints, type ServiceEndpointsProps } from "./endpoints/service-endpoints";
 export { ENDPOINT_PRESETS, type EndpointSet, type GatewayService } from "./endpoints/services";
-export { HUB_OUTPUT_DESCRIPTIONS, type HubOutputName, type HubOutputs } from "./hub/contract";
-export { EgressHub, type EgressHubProps, type HubSpoke } from "./hub/egress-hub";
+export { HUB_OUTPUT_DESCRIPTIONS, type HubCoreOutputs, type HubOutputName, type HubOutputs, type SpokeOutputName } from "./hub/contract";
+export { EgressHub, type EgressHubProps } from "./hub/egress-hub";
+export { HubPortBlock, type HubPortBlockProps, type HubSpoke } from "./hub/port-block";
 export { HubRemoteState, type HubStateLocation } from "./hub/remote-state";
-export { HubStack } from "./hub/stack";
+export { HubPortBlockStack, HubStack } from "./hub/stack";
 export { Interconnect, type InterconnectProps } from "./interconnect/interconnect";
 export { planInterconnect, PlanError, type PlanInput, type SiteInput, type SitePlan } from "./interconnect/planner";
 export { InterconnectStack } from "./interconnect/stack";
 export { EgressVpc, type EgressVpcProps } from "./network/egress-vpc";
-export { ProxyFleet, type ProxyFleetProps, type ProxyTarget } from "./proxy/fleet";
-export { ACCESS_LOG_FORMAT, PROXY_HEALTH_PORT, renderSquidConf, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
+export { ProxyFleet, ProxyPortBlock, type ProxyFleetAttributes, type ProxyFleetProps, type ProxyPortBlockProps, type ProxyTarget } from "./proxy/fleet";
+export { PORT_BLOCK_SIZE, portBlocks, portBlockStart, type PortBlock } from "./proxy/port-blocks";
+export { ACCESS_LOG_FORMAT, assembleSquidConf, PORT_BLOCKS_MARKER, PROXY_HEALTH_PORT, renderSquidBase, renderSquidConf, renderSquidPortBlock, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
 export { SPOKE_PORT_METRIC } from "./proxy/user-data";
 export { EgressSpoke, PROXY_SETTINGS_TAG, spokeParameterNames, type EgressSpokeProps } from "./spoke/egress-spoke";
 export {

@@ -11,8 +11,8 @@ import { DEFAULT_CONFIG_PATH, ROOT, danglingReferences, defaultConfig, interpola
 describe("the default app (the seeds' scenario)", () => {
   const { json } = synthConfig(defaultConfig());
 
-  test("has the state, hub and four spoke stacks (project-e is external: its team's app deploys it)", () => {
-    expect(Object.keys(json).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
+  test("has the state, hub core, one port block and four spoke stacks (project-e is external: its team's app deploys it)", () => {
+    expect(Object.keys(json).sort()).toEqual(["egress-state", "hub", "hub-ports-3100", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
   });
 
   test("every stack requires Terraform 1.11 or later (S3-native locking, use_lockfile, is GA from 1.11)", () => {
@@ -70,13 +70,14 @@ test("the consumer app's references resolve", () => {
   expect(danglingReferences(JSON.parse(Testing.synth(stack)))).toEqual([]);
 });
 
-test("an external spoke gets its resource configuration on the hub but no spoke stack", () => {
+test("an external spoke gets its resource configuration in its port block but no spoke stack", () => {
   const config = loadConfigFile(join(ROOT, "examples", "existing-vpcs.yaml"));
   const { json } = synthConfig(config);
   expect(json["spoke-team-x"]).toBeUndefined();
   expect(Object.keys(json).filter((s) => s.startsWith("spoke-")).sort()).toEqual(["spoke-billing", "spoke-data-platform", "spoke-sandbox"]);
-  expect((json.hub.output?.proxy_ports.value as Record<string, number>)["team-x"]).toBe(3131);
-  expect(Object.keys(json.hub.output?.resource_configuration_arns.value as object)).toContain("team-x");
+  const block = json["hub-ports-3100"];
+  expect((block.output?.proxy_ports.value as Record<string, number>)["team-x"]).toBe(3131);
+  expect(Object.keys(block.output?.resource_configuration_arns.value as object)).toContain("team-x");
 });
 
 describe("the reference checker", () => {
@@ -118,15 +119,15 @@ describe("the main job", () => {
     const out = join(dir, "out");
     const { code, stdout } = await run(["--config", DEFAULT_CONFIG_PATH, "--out", out]);
     expect(code).toBe(0);
-    expect(readdirSync(join(out, "stacks")).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
+    expect(readdirSync(join(out, "stacks")).sort()).toEqual(["egress-state", "hub", "hub-ports-3100", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
     const hub = JSON.parse(readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8"));
     const hubResources = Object.values(hub.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0);
     expect(stdout).toMatch(new RegExp(`\\n\\s+2\\s+hub\\s+${hubResources}\\s`));
-    expect(stdout).toMatch(/project-c\s+10\.0\.0\.0\/16 \(new\)\s+http:\/\/proxy\.egress\.internal:3130\s+hub's\s+3/);
+    expect(stdout).toMatch(/project-c\s+10\.0\.0\.0\/16 \(new\)\s+http:\/\/proxy\.egress\.internal:3130\s+hub's\s+4/);
     // Terraform runs in the stack's directory; the bootstrap state must live outside the output, in the working directory.
     const local = JSON.parse(readFileSync(join(out, "stacks", "egress-state", "cdk.tf.json"), "utf8")).terraform.backend.local.path;
     expect(resolve(out, "stacks", "egress-state", local)).toBe(join(process.cwd(), "terraform.egress-state.tfstate"));
-    expect(stdout).toContain("1. cdktf deploy egress-state\n  2. cdktf deploy hub --ignore-missing-stack-dependencies\n  3. cdktf deploy 'spoke-*' --ignore-missing-stack-dependencies\n");
+    expect(stdout).toContain("1. cdktf deploy egress-state\n  2. cdktf deploy hub --ignore-missing-stack-dependencies\n  3. cdktf deploy hub-ports-3100 --ignore-missing-stack-dependencies\n  4. cdktf deploy 'spoke-*' --ignore-missing-stack-dependencies\n");
   });
 
   test("takes the config from EGRESS_CONFIG and the output directory from CDKTF_OUTDIR", async () => {

@@ -66,7 +66,7 @@ describe("a spoke in another account reaches the state (Terraform's S3 backend a
     expect(backend).toMatchObject({ bucket: "acme-egresslink-tfstate", key: "network/egress/spoke-data-platform.tfstate", assume_role: { role_arn: SPOKE_ROLE }, use_lockfile: true });
     const remote = Object.values(spoke.data?.terraform_remote_state ?? {}) as Record<string, any>[];
     expect(remote).toHaveLength(1);
-    expect(remote[0].config).toMatchObject({ bucket: "acme-egresslink-tfstate", key: "network/egress/hub.tfstate", assume_role: { role_arn: SPOKE_ROLE } });
+    expect(remote[0].config).toMatchObject({ bucket: "acme-egresslink-tfstate", key: "network/egress/hub-ports-3100.tfstate", assume_role: { role_arn: SPOKE_ROLE } });
     // Terraform lists `<workspace_key_prefix>/` on every run and remote-state read: both list the spoke's own prefix.
     expect(backend?.workspace_key_prefix).toBe("network/egress/spoke-data-platform");
     expect(remote[0].config.workspace_key_prefix).toBe("network/egress/spoke-data-platform");
@@ -85,7 +85,7 @@ describe("a spoke in another account reaches the state (Terraform's S3 backend a
     const principals = [{ type: "AWS", identifiers: [SPOKE_ROLE] }];
     expect(granted).toEqual([
       { effect: "Allow", principals, actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources: own },
-      { effect: "Allow", principals, actions: ["s3:GetObject"], resources: [`${bucketArn}/network/egress/hub.tfstate`] },
+      { effect: "Allow", principals, actions: ["s3:GetObject"], resources: [`${bucketArn}/network/egress/hub-ports-3100.tfstate`] },
       {
         effect: "Allow",
         principals,
@@ -187,8 +187,9 @@ describe("names AWS rejects at apply", () => {
     const data = defaultConfigData();
     data.name = "egress-long-name-x20";
     data.spokes["project-d"].port = 65535;
-    const { hub } = synthConfig(configFrom(data)).json;
-    const lbNames = Object.values(resources(hub, "aws_lb")).map((lb) => lb.name as string);
+    const { json } = synthConfig(configFrom(data));
+    const { hub } = json;
+    const lbNames = Object.values(json).flatMap((tf) => Object.values(resources(tf, "aws_lb")).map((lb) => lb.name as string));
     expect(lbNames).toContain("egress-long-name-x20-proxy-65500");
     for (const name of lbNames) expect(name.length).toBeLessThanOrEqual(32);
     const roleNames = Object.values(resources(hub, "aws_iam_role")).map((role) => role.name as string);

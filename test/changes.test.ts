@@ -32,7 +32,7 @@ function expectNoSpokeCutOff(changes: ChangeSet, before: Json): void {
   const lines = changeLines(changes).replaced;
   const spokes = Object.keys(before).filter((s) => s.startsWith("spoke-"));
   expect(lines.filter((l) => spokes.some((s) => l.startsWith(`${s}: aws_vpc_endpoint.`)))).toEqual([]);
-  expect(lines.filter((l) => l.startsWith("hub: aws_vpclattice_resource_configuration."))).toEqual([]);
+  expect(lines.filter((l) => /^hub(-ports-\d+)?: aws_vpclattice_resource_configuration\./.test(l))).toEqual([]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,22 +229,26 @@ const TOKYO = { aws_availability_zones: { names: zonesOf("ap-northeast-1").names
 const NEW_VPC_SPOKES = ["project-a", "project-b", "project-c", "project-d"];
 
 /** The hub resources every change of the spoke set or ports touches: the port block's group and rules, squid.conf and the parameter naming its version. */
+/** The default config's one port block's stack. */
+const BLOCK = "hub-ports-3100";
+
+/** What a spoke joining or leaving the block updates in place: its group, its part of squid.conf and its pointer, its rules. */
 function portBlockUpdates(after: Json): string[] {
   return [
-    at(after, "hub", "aws_autoscaling_group", "proxy/ports-3100/asg-3100"),
-    at(after, "hub", "aws_s3_object", "proxy/config-bucket/squid-conf"),
-    at(after, "hub", "aws_ssm_parameter", "proxy/config"),
-    at(after, "hub", "aws_vpc_security_group_egress_rule", "proxy/clients-to-nlb-3100"),
-    at(after, "hub", "aws_vpc_security_group_egress_rule", "proxy/nlb-to-proxy-3100"),
-    at(after, "hub", "aws_vpc_security_group_ingress_rule", "proxy/nlb-from-clients-3100"),
-    at(after, "hub", "aws_vpc_security_group_ingress_rule", "proxy/proxy-from-nlb-3100"),
+    at(after, BLOCK, "aws_autoscaling_group", "proxy/ports-3100/asg-3100"),
+    at(after, BLOCK, "aws_s3_object", "proxy/ports-3100/config"),
+    at(after, BLOCK, "aws_ssm_parameter", "proxy/ports-3100/config-pointer"),
+    at(after, BLOCK, "aws_vpc_security_group_egress_rule", "proxy/clients-to-nlb-3100"),
+    at(after, BLOCK, "aws_vpc_security_group_egress_rule", "proxy/nlb-to-proxy-3100"),
+    at(after, BLOCK, "aws_vpc_security_group_ingress_rule", "proxy/nlb-from-clients-3100"),
+    at(after, BLOCK, "aws_vpc_security_group_ingress_rule", "proxy/proxy-from-nlb-3100"),
   ];
 }
 
 describe("what config changes do to the default config's stacks", () => {
   const base = synthEdited();
 
-  test("adding a spoke (project-f, port 3133, its own allow-list) creates its stack and its port on the hub, and touches no other spoke", () => {
+  test("adding a spoke (project-f, port 3133, its own allow-list) creates its stack and its port in its port block, and touches no other spoke or the hub core", () => {
     const after = synthEdited((d) => {
       d.spokes["project-f"] = { port: 3133, cidr: "10.0.0.0/16", allowedDomains: ["crates.io", ".rust-lang.org"] };
     });
@@ -252,9 +256,9 @@ describe("what config changes do to the default config's stacks", () => {
     expect(changeLines(changes)).toEqual({
       ...NONE,
       created: [
-        at(after, "hub", "aws_lb_listener", "proxy/ports-3100/listener-project-f"),
-        at(after, "hub", "aws_lb_target_group", "proxy/ports-3100/tg-project-f"),
-        at(after, "hub", "aws_vpclattice_resource_configuration", "hub/config-project-f"),
+        at(after, BLOCK, "aws_lb_listener", "proxy/ports-3100/listener-project-f"),
+        at(after, BLOCK, "aws_lb_target_group", "proxy/ports-3100/tg-project-f"),
+        at(after, BLOCK, "aws_vpclattice_resource_configuration", "hub/config-project-f"),
         ...stackResources(after, "spoke-project-f"),
       ].sort(),
       // The block's rules now reach 3133, the group registers the new target group, squid.conf gains the port and allow-list.
@@ -268,15 +272,15 @@ describe("what config changes do to the default config's stacks", () => {
       d.spokes["project-b"].port = 3140;
     });
     const changes = classifyChanges(base, after, { planTimeData: TOKYO });
-    const targetGroup = at(after, "hub", "aws_lb_target_group", "proxy/ports-3100/tg-project-b");
+    const targetGroup = at(after, BLOCK, "aws_lb_target_group", "proxy/ports-3100/tg-project-b");
     expect(changeLines(changes)).toEqual({
       ...NONE,
       replaced: [targetGroup],
       updated: [
         ...portBlockUpdates(after),
-        at(after, "hub", "aws_lb_listener", "proxy/ports-3100/listener-project-b"),
-        at(after, "hub", "aws_vpclattice_resource_configuration", "hub/config-project-b"),
-        // The spoke reads its port from the hub's outputs: its rule and published proxy URL follow.
+        at(after, BLOCK, "aws_lb_listener", "proxy/ports-3100/listener-project-b"),
+        at(after, BLOCK, "aws_vpclattice_resource_configuration", "hub/config-project-b"),
+        // The spoke reads its port from its block's outputs: its rule and published proxy URL follow.
         at(after, "spoke-project-b", "aws_vpc_security_group_ingress_rule", "spoke/from-vpc"),
         at(after, "spoke-project-b", "aws_ssm_parameter", "spoke/proxy-url"),
       ].sort(),
@@ -284,7 +288,7 @@ describe("what config changes do to the default config's stacks", () => {
     expectNoSpokeCutOff(changes, base);
     // The listener moves to the new group while the old one still exists: "target group is currently
     // in use by a listener" otherwise. A fixed name would collide, so the group must not set one.
-    const group = resourceAt(after.hub, "aws_lb_target_group", "proxy/ports-3100/tg-project-b");
+    const group = resourceAt(after[BLOCK], "aws_lb_target_group", "proxy/ports-3100/tg-project-b");
     expect(group.lifecycle?.create_before_destroy).toBe(true);
     expect(group.name).toBeUndefined();
   });
@@ -297,7 +301,7 @@ describe("what config changes do to the default config's stacks", () => {
     const lines = changeLines(changes);
     // The point of the issue, stated on its own so that a failure names it.
     expect(lines.replaced).toEqual([]);
-    expect(lines.updated.filter((l) => l.startsWith("hub: aws_vpclattice_"))).toEqual([]);
+    expect(lines.updated.filter((l) => /^hub(-ports-\d+)?: aws_vpclattice_/.test(l))).toEqual([]);
 
     const newAz = (stack: string, network: string) => [
       at(after, stack, "aws_subnet", `${network}/private-az3`),
@@ -316,8 +320,8 @@ describe("what config changes do to the default config's stacks", () => {
         ...NEW_VPC_SPOKES.flatMap((s) => newAz(`spoke-${s}`, "spoke/network")),
       ].sort(),
       updated: [
-        // The proxies spread to the new AZ; the NLBs are already in every gateway subnet.
-        at(after, "hub", "aws_autoscaling_group", "proxy/ports-3100/asg-3100"),
+        // The proxies spread to the new AZ (the block reads the core's subnets); the NLBs are already in every gateway subnet.
+        at(after, BLOCK, "aws_autoscaling_group", "proxy/ports-3100/asg-3100"),
         at(after, "hub", "aws_vpc_endpoint", "hub/s3-gateway"),
         ...spokeEndpoints,
       ].sort(),
@@ -335,7 +339,7 @@ describe("what config changes do to the default config's stacks", () => {
     expectNoSpokeCutOff(changes, base);
   });
 
-  test("removing a retired spoke's entry deletes exactly its configuration, listener and target group on the hub", () => {
+  test("removing a retired spoke's entry deletes exactly its configuration, listener and target group in its port block", () => {
     const retire = (d: Data) => {
       d.spokes["project-c"].retired = true;
     };
@@ -347,9 +351,9 @@ describe("what config changes do to the default config's stacks", () => {
     expect(changeLines(changes)).toEqual({
       ...NONE,
       deleted: [
-        at(retired, "hub", "aws_lb_listener", "proxy/ports-3100/listener-project-c"),
-        at(retired, "hub", "aws_lb_target_group", "proxy/ports-3100/tg-project-c"),
-        at(retired, "hub", "aws_vpclattice_resource_configuration", "hub/config-project-c"),
+        at(retired, BLOCK, "aws_lb_listener", "proxy/ports-3100/listener-project-c"),
+        at(retired, BLOCK, "aws_lb_target_group", "proxy/ports-3100/tg-project-c"),
+        at(retired, BLOCK, "aws_vpclattice_resource_configuration", "hub/config-project-c"),
       ].sort(),
       // The group drops the target group, squid.conf the port, the block's rules the spoke's name.
       updated: portBlockUpdates(removed).sort(),

@@ -1,9 +1,9 @@
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
-import { hubSquidConf } from "../modules/proxy/squid-conf";
+import { hubSquidBase, hubSquidPortBlock } from "../modules/proxy/squid-conf";
 import { terraformLiteral } from "../modules/proxy/config-delivery";
-import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig, type TerraformJson } from "./helpers";
+import { addressAt, configFrom, coreOutput, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig, type TerraformJson } from "./helpers";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
 const SPOKES = [["project-a", 3128], ["project-b", 3129], ["project-c", 3130], ["project-d", 3131], ["project-e", 3132]] as const;
@@ -32,6 +32,7 @@ describe("proxy fleet, ha mode (default)", () => {
   const config = defaultConfig();
   const { json, text } = synthConfig(config);
   const hub = json.hub;
+  const block = json["hub-ports-3100"];
 
   test("launch template: AL2023 arm64 resolved at launch, IMDSv2 only, encrypted gp3, no SSH key, instance profile", () => {
     const lt = resourceAt(hub, "aws_launch_template", "proxy/launch-template");
@@ -47,28 +48,37 @@ describe("proxy fleet, ha mode (default)", () => {
     expect(resources(hub, "aws_instance")).toEqual({});
   });
 
-  test("Auto Scaling group of 2 across every hub AZ, ELB health checks, attached to each spoke's target group", () => {
-    const tgs = SPOKES.map(([spoke]) => ref(addressAt(hub, "aws_lb_target_group", `ports-3100/tg-${spoke}`), "arn"));
-    expect(text.hub).toHaveResourceWithProperties(AutoscalingGroup, {
+  test("Auto Scaling group of 2 per port block, across every hub AZ, ELB health checks, attached to each spoke's target group, running the core's launch template", () => {
+    const tgs = SPOKES.map(([spoke]) => ref(addressAt(block, "aws_lb_target_group", `ports-3100/tg-${spoke}`), "arn"));
+    expect(text["hub-ports-3100"]).toHaveResourceWithProperties(AutoscalingGroup, {
       min_size: 2,
       max_size: 2,
       desired_capacity: 2,
       health_check_type: "ELB",
-      vpc_zone_identifier: ["az1", "az2"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/private-${slot}`), "id")),
+      vpc_zone_identifier: coreOutput(block, "private_subnet_ids"),
       target_group_arns: tgs,
-      launch_template: { id: ref(addressAt(hub, "aws_launch_template", "proxy/launch-template"), "id"), version: ref(addressAt(hub, "aws_launch_template", "proxy/launch-template"), "latest_version") },
+      launch_template: { id: coreOutput(block, "proxy_launch_template_id"), version: coreOutput(block, "proxy_launch_template_version") },
+    });
+    expect(resources(hub, "aws_autoscaling_group")).toEqual({});
+    // What the core publishes for it.
+    const lt = addressAt(hub, "aws_launch_template", "proxy/launch-template");
+    expect(hub.output).toMatchObject({
+      private_subnet_ids: { value: ["az1", "az2"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/private-${slot}`), "id")) },
+      proxy_launch_template_id: { value: ref(lt, "id") },
+      proxy_launch_template_version: { value: ref(lt, "latest_version") },
     });
   });
 
   test("target groups are created before the old ones are destroyed (a port change replaces the group its listener still uses), with generated names", () => {
-    for (const group of Object.values(resources(hub, "aws_lb_target_group"))) {
+    expect(Object.keys(resources(block, "aws_lb_target_group"))).toHaveLength(SPOKES.length);
+    for (const group of Object.values(resources(block, "aws_lb_target_group"))) {
       expect(group.lifecycle).toEqual({ create_before_destroy: true });
       expect(group.name).toBeUndefined();
     }
   });
 
   test("target groups set the health-check timeout (CreateTargetGroup: 2-120 s, at most the interval) instead of the protocol's default", () => {
-    const checks = Object.values(resources(hub, "aws_lb_target_group")).map((tg) => tg.health_check);
+    const checks = Object.values(resources(block, "aws_lb_target_group")).map((tg) => tg.health_check);
     expect(checks.length).toBeGreaterThan(0);
     for (const check of checks) {
       expect(check.timeout).toBeGreaterThanOrEqual(2);
@@ -77,22 +87,23 @@ describe("proxy fleet, ha mode (default)", () => {
   });
 
   test("internal NLB in the gateway subnets of every AZ slot, cross-zone on, one TCP listener and target group per spoke port", () => {
-    expect(text.hub).toHaveResourceWithProperties(Lb, {
+    expect(text["hub-ports-3100"]).toHaveResourceWithProperties(Lb, {
       internal: true,
       load_balancer_type: "network",
       enable_cross_zone_load_balancing: true,
-      subnets: ["az1", "az2", "az3"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/gateway-${slot}`), "id")),
+      subnets: coreOutput(block, "gateway_subnet_ids"),
     });
-    const nlb = addressAt(hub, "aws_lb", "ports-3100/nlb");
+    expect(hub.output?.gateway_subnet_ids).toMatchObject({ value: ["az1", "az2", "az3"].map((slot) => ref(addressAt(hub, "aws_subnet", `network/gateway-${slot}`), "id")) });
+    const nlb = addressAt(block, "aws_lb", "ports-3100/nlb");
     for (const [spoke, port] of SPOKES) {
-      const tg = addressAt(hub, "aws_lb_target_group", `ports-3100/tg-${spoke}`);
-      expect(resourceAt(hub, "aws_lb_target_group", `ports-3100/tg-${spoke}`)).toMatchObject({
+      const tg = addressAt(block, "aws_lb_target_group", `ports-3100/tg-${spoke}`);
+      expect(resourceAt(block, "aws_lb_target_group", `ports-3100/tg-${spoke}`)).toMatchObject({
         port,
         protocol: "TCP",
         target_type: "instance",
         health_check: { protocol: "TCP", port: "32767" },
       });
-      expect(resourceAt(hub, "aws_lb_listener", `ports-3100/listener-${spoke}`)).toMatchObject({
+      expect(resourceAt(block, "aws_lb_listener", `ports-3100/listener-${spoke}`)).toMatchObject({
         load_balancer_arn: ref(nlb, "arn"),
         port,
         protocol: "TCP",
@@ -101,10 +112,11 @@ describe("proxy fleet, ha mode (default)", () => {
     }
   });
 
-  test("each spoke's resource configuration is a DNS resource on the NLB, exposing only its port", () => {
-    const nlbDns = ref(addressAt(hub, "aws_lb", "ports-3100/nlb"), "dns_name");
+  test("each spoke's resource configuration is a DNS resource on the NLB, exposing only its port, on the core's resource gateway", () => {
+    const nlbDns = ref(addressAt(block, "aws_lb", "ports-3100/nlb"), "dns_name");
     for (const [spoke, port] of SPOKES) {
-      expect(resourceAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${spoke}`)).toMatchObject({
+      expect(resourceAt(block, "aws_vpclattice_resource_configuration", `hub/config-${spoke}`)).toMatchObject({
+        resource_gateway_identifier: coreOutput(block, "resource_gateway_id"),
         type: "SINGLE",
         protocol: "TCP",
         port_ranges: [String(port)],
@@ -116,42 +128,54 @@ describe("proxy fleet, ha mode (default)", () => {
   test("security groups: gateway -> NLB -> instances on the spoke ports only, nothing else inbound", () => {
     const sg = (suffix: string) => ref(addressAt(hub, "aws_security_group", suffix), "id");
     const [gateway, nlb, proxy] = [sg("hub/gateway-sg"), sg("proxy/nlb-sg"), sg("proxy/sg")];
-    const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule")).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port]);
-    // Plus Squid's health-check port, from the NLBs only.
-    expect(ingress).toEqual(expect.arrayContaining([[nlb, gateway, 3128, 3132], [proxy, nlb, 3128, 3132], [proxy, nlb, 32767, 32767]]));
-    expect(ingress).toHaveLength(3);
+    expect(hub.output).toMatchObject({ gateway_security_group_id: { value: gateway }, proxy_nlb_security_group_id: { value: nlb }, proxy_security_group_id: { value: proxy } });
+    const rules = (tf: TerraformJson, type: string) => Object.values(resources(tf, type)).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port]);
+    // The core: Squid's health-check port, from the NLBs only. The block: its ports.
+    const [blockGateway, blockNlb, blockProxy] = ["gateway_security_group_id", "proxy_nlb_security_group_id", "proxy_security_group_id"].map((o) => coreOutput(block, o));
+    expect(rules(hub, "aws_vpc_security_group_ingress_rule")).toEqual([[proxy, nlb, 32767, 32767]]);
+    expect(rules(block, "aws_vpc_security_group_ingress_rule")).toEqual(expect.arrayContaining([[blockNlb, blockGateway, 3128, 3132], [blockProxy, blockNlb, 3128, 3132]]));
+    expect(rules(block, "aws_vpc_security_group_ingress_rule")).toHaveLength(2);
+    expect(rules(block, "aws_vpc_security_group_egress_rule").sort()).toEqual([[blockGateway, blockNlb, 3128, 3132], [blockNlb, blockProxy, 3128, 3132]].sort());
     const egress = Object.values(resources(hub, "aws_vpc_security_group_egress_rule"));
-    expect(egress.filter((r) => r.referenced_security_group_id).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port])).toEqual(
-      expect.arrayContaining([[gateway, nlb, 3128, 3132], [nlb, proxy, 3128, 3132], [nlb, proxy, 32767, 32767]]),
-    );
+    expect(egress.filter((r) => r.referenced_security_group_id).map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port])).toEqual([[nlb, proxy, 32767, 32767]]);
     const web = egress.filter((r) => r.cidr_ipv4 === "0.0.0.0/0").map((r) => [r.security_group_id, r.from_port]);
     expect(web.sort((a, b) => a[1] - b[1])).toEqual([[proxy, 80], [proxy, 443]]);
   });
 
-  test("the config is an S3 object in a private bucket of its own, named (by version) in an SSM parameter", () => {
+  test("the config is S3 objects in a private bucket of its own, the base from the core and a fragment per port block, each named (by version) in an SSM parameter", () => {
     const bucket = addressAt(hub, "aws_s3_bucket", "proxy/config-bucket");
     const object = resourceAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf");
-    // Escaped for Terraform (squid.conf's logformat holds %{...}): Terraform's value is the rendered squid.conf.
-    expect(object).toMatchObject({ bucket: ref(bucket, "id"), key: "squid.conf", content: terraformLiteral(hubSquidConf(config.hub, config.spokes)) });
+    // Escaped for Terraform (squid.conf's logformat holds %{...}): Terraform's value is the rendered base config.
+    expect(object).toMatchObject({ bucket: ref(bucket, "id"), key: "squid.conf", content: terraformLiteral(hubSquidBase(config.hub)) });
     expect(object.content).toContain("%%{spoke}note");
+    expect(object.content).not.toContain("project-a");
     const parameter = resourceAt(hub, "aws_ssm_parameter", "proxy/config");
     expect(parameter).toMatchObject({ name: "/egresslink/egress/proxy/squid.conf", type: "String" });
     expect(parameter.value).toBe(`s3://${ref(bucket, "bucket")}/squid.conf?versionId=${ref(addressAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf"), "version_id")}`);
+    expect(hub.output?.proxy_config_bucket).toMatchObject({ value: ref(bucket, "bucket") });
+    const fragment = resourceAt(block, "aws_s3_object", "ports-3100/config");
+    expect(fragment).toMatchObject({ bucket: coreOutput(block, "proxy_config_bucket"), key: "ports/3100.conf", content: terraformLiteral(hubSquidPortBlock(config.hub, config.spokes)) });
+    const pointer = resourceAt(block, "aws_ssm_parameter", "ports-3100/config-pointer");
+    expect(pointer).toMatchObject({ name: "/egresslink/egress/proxy/ports/3100", type: "String" });
+    expect(pointer.value).toBe(`s3://${coreOutput(block, "proxy_config_bucket")}/ports/3100.conf?versionId=${ref(addressAt(block, "aws_s3_object", "ports-3100/config"), "version_id")}`);
     expect(resourceAt(hub, "aws_s3_bucket", "proxy/config-bucket")).toMatchObject({ bucket_prefix: "egress-proxy-config-", force_destroy: true });
     expect(resourceAt(hub, "aws_s3_bucket_versioning", "proxy/config-bucket/versioning").versioning_configuration).toEqual({ status: "Enabled" });
     expect(resourceAt(hub, "aws_s3_bucket_public_access_block", "proxy/config-bucket/public-access")).toMatchObject({ block_public_acls: true, restrict_public_buckets: true });
     expect(resourceAt(hub, "aws_cloudwatch_log_group", "proxy/logs")).toMatchObject({ name: "/egresslink/egress/proxy", retention_in_days: 30 });
   });
 
-  test("instance role: SSM core, read its own parameter, write its own log group, nothing else", () => {
+  test("instance role: SSM core, read its own parameters and objects, write its own log group, nothing else", () => {
     expect(resourceAt(hub, "aws_iam_role_policy_attachment", "proxy/ssm-core").policy_arn).toMatch(/:iam::aws:policy\/AmazonSSMManagedInstanceCore$/);
     expect(Object.keys(resources(hub, "aws_iam_role_policy_attachment"))).toHaveLength(1);
     const statements = iamStatements(hub, "proxy/policy");
     const parameter = addressAt(hub, "aws_ssm_parameter", "proxy/config");
     const logs = addressAt(hub, "aws_cloudwatch_log_group", "proxy/logs");
+    const bucketArn = ref(addressAt(hub, "aws_s3_bucket", "proxy/config-bucket"), "arn");
+    const under = (name: string) => `\${replace(${parameter}.arn, "/egresslink/egress/proxy/squid.conf", "${name}")}`;
     expect(statements).toEqual([
       { sid: "ReadProxyConfig", actions: ["ssm:GetParameter"], resources: [ref(parameter, "arn")] },
-      { sid: "FetchProxyConfig", actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [`${ref(addressAt(hub, "aws_s3_bucket", "proxy/config-bucket"), "arn")}/squid.conf`] },
+      { sid: "ReadPortBlockConfig", actions: ["ssm:GetParametersByPath", "ssm:GetParameter"], resources: [under("/egresslink/egress/proxy/ports"), under("/egresslink/egress/proxy/ports/*")] },
+      { sid: "FetchProxyConfig", actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: [`${bucketArn}/squid.conf`, `${bucketArn}/ports/*.conf`] },
       { sid: "ShipProxyLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], resources: [ref(logs, "arn"), `${ref(logs, "arn")}:*`] },
     ]);
     expect(resourceAt(hub, "aws_iam_role", "proxy/role").name).toBe("egress-proxy-ap-northeast-1");
@@ -183,29 +207,28 @@ describe("proxy fleet, more than 50 spokes", () => {
   data.spokes = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`project-${String(i).padStart(2, "0")}`, { port: 3128 + i, cidr: "10.0.0.0/16" }]));
   const { json } = synthConfig(configFrom(data));
   const hub = json.hub;
+  const blocks = [json["hub-ports-3100"], json["hub-ports-3150"]];
 
-  test("is split into port blocks, each NLB and group within the 50 listener / target-group quotas", () => {
-    const groups = Object.values(resources(hub, "aws_autoscaling_group"));
-    expect(Object.keys(resources(hub, "aws_lb"))).toHaveLength(2);
-    expect(groups.map((g) => g.target_group_arns.length).sort()).toEqual([22, 38]);
-    expect(Object.keys(resources(hub, "aws_lb_listener"))).toHaveLength(60);
-    for (const block of [3100, 3150]) {
-      const nlb = ref(addressAt(hub, "aws_lb", `ports-${block}/nlb`), "arn");
-      expect(Object.values(resources(hub, "aws_lb_listener")).filter((l) => l.load_balancer_arn === nlb).length).toBeLessThanOrEqual(50);
-    }
+  test("is split into port blocks, a stack each, each NLB and group within the 50 listener / target-group quotas", () => {
+    expect(Object.keys(json).filter((k) => k.startsWith("hub-ports-"))).toEqual(["hub-ports-3100", "hub-ports-3150"]);
+    expect(blocks.map((b) => Object.keys(resources(b, "aws_lb")).length)).toEqual([1, 1]);
+    expect(blocks.map((b) => Object.values(resources(b, "aws_autoscaling_group")).map((g) => g.target_group_arns.length))).toEqual([[22], [38]]);
+    expect(blocks.map((b) => Object.keys(resources(b, "aws_lb_listener")).length)).toEqual([22, 38]);
+    expect(resources(hub, "aws_lb")).toEqual({});
   });
 
   test("every spoke's configuration points at its own block's NLB", () => {
-    expect(resourceAt(hub, "aws_vpclattice_resource_configuration", "hub/config-project-59").resource_configuration_definition[0].dns_resource[0].domain_name).toBe(
-      ref(addressAt(hub, "aws_lb", "ports-3150/nlb"), "dns_name"),
+    const [first, second] = blocks;
+    expect(resourceAt(second, "aws_vpclattice_resource_configuration", "hub/config-project-59").resource_configuration_definition[0].dns_resource[0].domain_name).toBe(
+      ref(addressAt(second, "aws_lb", "ports-3150/nlb"), "dns_name"),
     );
-    expect(resourceAt(hub, "aws_vpclattice_resource_configuration", "hub/config-project-00").resource_configuration_definition[0].dns_resource[0].domain_name).toBe(
-      ref(addressAt(hub, "aws_lb", "ports-3100/nlb"), "dns_name"),
+    expect(resourceAt(first, "aws_vpclattice_resource_configuration", "hub/config-project-00").resource_configuration_definition[0].dns_resource[0].domain_name).toBe(
+      ref(addressAt(first, "aws_lb", "ports-3100/nlb"), "dns_name"),
     );
   });
 
   test("security groups need one rule per block, not per spoke (and one for the health port)", () => {
-    expect(Object.keys(resources(hub, "aws_vpc_security_group_ingress_rule"))).toHaveLength(5);
+    expect([hub, ...blocks].map((tf) => Object.keys(resources(tf, "aws_vpc_security_group_ingress_rule")).length)).toEqual([1, 2, 2]);
   });
 
   test("one port metric filter for every spoke (the spoke is its metric's dimension)", () => {
@@ -217,6 +240,7 @@ describe("proxy fleet, single mode", () => {
   const config = configFrom(singleModeData());
   const { json, text } = synthConfig(config);
   const hub = json.hub;
+  const block = json["hub-ports-3100"];
 
   test("a persistent ENI with a fixed IP in the first private subnet, tagged for the instance to find", () => {
     expect(resourceAt(hub, "aws_network_interface", "proxy/eni")).toMatchObject({
@@ -234,13 +258,15 @@ describe("proxy fleet, single mode", () => {
       health_check_type: "EC2",
       vpc_zone_identifier: [ref(addressAt(hub, "aws_subnet", "network/private-az1"), "id")],
     });
-    expect(resources(hub, "aws_lb")).toEqual({});
+    for (const tf of [hub, block]) expect([resources(tf, "aws_lb"), resources(tf, "aws_lb_target_group")]).toEqual([{}, {}]);
+    expect(resources(block, "aws_autoscaling_group")).toEqual({});
     expect(text.hub).not.toHaveResource(LbTargetGroup);
+    expect(hub.output?.proxy_nlb_security_group_id).toMatchObject({ value: "" });
   });
 
   test("resource configurations are IP resources on the fixed address", () => {
     for (const [spoke] of SPOKES) {
-      expect(resourceAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${spoke}`).resource_configuration_definition).toEqual([
+      expect(resourceAt(block, "aws_vpclattice_resource_configuration", `hub/config-${spoke}`).resource_configuration_definition).toEqual([
         { ip_resource: [{ ip_address: "10.0.0.10" }] },
       ]);
     }
@@ -264,9 +290,10 @@ describe("proxy fleet, single mode", () => {
   });
 
   test("the proxy admits the spoke ports from the gateway directly", () => {
-    const ingress = Object.values(resources(hub, "aws_vpc_security_group_ingress_rule"));
+    expect(resources(hub, "aws_vpc_security_group_ingress_rule")).toEqual({});
+    const ingress = Object.values(resources(block, "aws_vpc_security_group_ingress_rule"));
     expect(ingress.map((r) => [r.security_group_id, r.referenced_security_group_id, r.from_port, r.to_port])).toEqual([
-      [ref(addressAt(hub, "aws_security_group", "proxy/sg"), "id"), ref(addressAt(hub, "aws_security_group", "hub/gateway-sg"), "id"), 3128, 3132],
+      [coreOutput(block, "proxy_security_group_id"), coreOutput(block, "gateway_security_group_id"), 3128, 3132],
     ]);
   });
 
@@ -281,7 +308,7 @@ describe("live reload", () => {
   test.each([
     ["ha", defaultConfigData],
     ["single", singleModeData],
-  ])("%s: changing only an allow-list changes only the config object's content", (_mode, makeData) => {
+  ])("%s: changing only allow-lists changes only the config objects' content: the base's (the global list) and the spoke's block's", (_mode, makeData) => {
     const before = synthConfig(configFrom(makeData())).json;
     const data = makeData();
     data.spokes["project-b"].allowedDomains = [...data.spokes["project-b"].allowedDomains, ".pythonhosted.org"].filter((d: string) => d !== "files.pythonhosted.org");
@@ -292,8 +319,9 @@ describe("live reload", () => {
       const [a, b] = [leaves(before[stack]), leaves(after[stack])];
       for (const path of new Set([...a.keys(), ...b.keys()])) if (a.get(path) !== b.get(path)) changed.push(`${stack}${path}`);
     }
-    // The parameter's value names the object's version_id, which changes at apply, not in the JSON.
+    // The parameters' values name the objects' version_id, which changes at apply, not in the JSON.
     const object = addressAt(before.hub, "aws_s3_object", "proxy/config-bucket/squid-conf").split(".")[1];
-    expect(changed).toEqual([`hub/resource/aws_s3_object/${object}/content`]);
+    const fragment = addressAt(before["hub-ports-3100"], "aws_s3_object", "ports-3100/config").split(".")[1];
+    expect(changed).toEqual([`hub/resource/aws_s3_object/${object}/content`, `hub-ports-3100/resource/aws_s3_object/${fragment}/content`]);
   });
 });

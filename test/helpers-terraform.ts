@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { EgressConfig } from "../modules/config/model";
 import { regionPartition } from "../modules/config/regions";
-import type { HubOutputs } from "../modules/hub/contract";
+import type { HubCoreOutputs, HubOutputs } from "../modules/hub/contract";
 import type { TerraformJson } from "./helpers";
 
 export const TERRAFORM = "/usr/local/bin/terraform";
@@ -39,8 +39,8 @@ export const PROVIDER_6_ONLY_ARGUMENTS: readonly { readonly resourceType: string
 export interface StackUnderTest {
   readonly label: string;
   readonly json: TerraformJson;
-  /** What `terraform_remote_state` of the hub returns (spokes only). */
-  readonly hubOutputs?: HubOutputs;
+  /** What `terraform_remote_state` returns: a port block's outputs for a spoke, the hub core's for a port block. */
+  readonly hubOutputs?: HubOutputs | HubCoreOutputs;
 }
 
 export interface TerraformResult {
@@ -50,7 +50,23 @@ export interface TerraformResult {
 
 const ACCOUNT = "111111111111";
 
-/** Hub outputs as a deployed hub of `config` would return them: every field of the contract, with real-looking values. */
+/** The hub core's outputs as a deployed core of `config` would return them, with real-looking values. */
+export function mockCoreOutputs(config: EgressConfig): HubCoreOutputs {
+  const { resource_configuration_arns: _arns, proxy_ports: _ports, resource_share_arns: _shares, ...shared } = mockHubOutputs(config);
+  const hex = (i: number) => i.toString(16).padStart(17, "0");
+  return {
+    ...shared,
+    resource_gateway_id: `rgw-${hex(1)}`,
+    gateway_security_group_id: `sg-${hex(1)}`,
+    proxy_security_group_id: `sg-${hex(2)}`,
+    proxy_nlb_security_group_id: config.hub.proxy.mode === "ha" ? `sg-${hex(3)}` : "",
+    proxy_launch_template_id: `lt-${hex(1)}`,
+    proxy_launch_template_version: "1",
+    proxy_config_bucket: `${config.name}-proxy-config-20261121000000000000000001`,
+  };
+}
+
+/** A port block's outputs (the hub contract) as a deployed hub of `config` would return them: every field, with real-looking values. */
 export function mockHubOutputs(config: EgressConfig): HubOutputs {
   const { region } = config.hub;
   const partition = regionPartition(region);

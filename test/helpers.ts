@@ -8,6 +8,8 @@ import { buildStacks, type EgressStacks } from "../modules/app/build";
 import { ConfigError } from "../modules/config/errors";
 import { parseConfigText } from "../modules/config/load";
 import type { EgressConfig } from "../modules/config/model";
+import { HUB_PORTS_STACK_PREFIX } from "../modules/core/stack-names";
+import { assembleSquidConf } from "../modules/proxy/squid-conf";
 
 export const ROOT = join(__dirname, "..");
 
@@ -89,10 +91,17 @@ export interface Synthesized {
 export function synthConfig(config: EgressConfig): Synthesized {
   const app = Testing.app({ stackTraces: false });
   const stacks = buildStacks(app, config);
-  const all = [stacks.state, stacks.hub, ...stacks.spokes, stacks.interconnect].filter((s) => s !== undefined);
+  const all = [stacks.state, stacks.hub, ...stacks.portBlocks, ...stacks.spokes, stacks.interconnect].filter((s) => s !== undefined);
   const text = Object.fromEntries(all.map((s) => [s.node.id, Testing.synth(s)]));
   const json = Object.fromEntries(Object.entries(text).map(([k, v]) => [k, JSON.parse(v) as TerraformJson]));
   return { stacks, json, text };
+}
+
+/** The reference a port-block stack makes to one of the hub core's outputs (through its remote state). */
+export function coreOutput(tf: TerraformJson, name: string): string {
+  const states = Object.keys(tf.data?.terraform_remote_state ?? {});
+  if (states.length !== 1) throw new Error(`expected one remote state, found ${states.length}`);
+  return `\${data.terraform_remote_state.${states[0]}.outputs.${name}}`;
 }
 
 /** The blocks of one resource type in a stack, by Terraform name. */
@@ -218,9 +227,18 @@ export const TEST_ROUTER_NETWORK = {
   groupName: "egress-site-a-router",
 } as const;
 
-/** The squid.conf a synthesized hub delivers, as Terraform reads it (the JSON escapes its template sequences). */
-export function deliveredSquidConf(hub: TerraformJson): string {
-  return String(resourceAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf").content).replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+/**
+ * The squid.conf a synthesized hub delivers, as the proxies assemble it: the core's base object and
+ * each port-block stack's fragment, in block order, as Terraform reads them (the JSON escapes
+ * their template sequences).
+ */
+export function deliveredSquidConf(stacks: Readonly<Record<string, TerraformJson>>): string {
+  const unescape = (content: unknown) => String(content).replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+  const blocks = Object.keys(stacks)
+    .filter((name) => name.startsWith(HUB_PORTS_STACK_PREFIX))
+    .sort((a, b) => Number(a.slice(HUB_PORTS_STACK_PREFIX.length)) - Number(b.slice(HUB_PORTS_STACK_PREFIX.length)));
+  const fragments = blocks.map((name) => unescape(resourceAt(stacks[name], "aws_s3_object", `ports-${name.slice(HUB_PORTS_STACK_PREFIX.length)}/config`).content));
+  return assembleSquidConf(unescape(resourceAt(stacks.hub, "aws_s3_object", "proxy/config-bucket/squid-conf").content), fragments);
 }
 
 /**

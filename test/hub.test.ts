@@ -6,7 +6,7 @@ import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
 import { VpclatticeResourceGateway } from "@cdktf/provider-aws/lib/vpclattice-resource-gateway";
 import { HUB_OUTPUT_DESCRIPTIONS } from "../modules/hub/contract";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
-import { addressAt, configFrom, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig } from "./helpers";
+import { addressAt, configFrom, coreOutput, defaultConfig, defaultConfigData, resourceAt, resources, synthConfig } from "./helpers";
 
 const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
 
@@ -121,30 +121,43 @@ describe("hub stack", () => {
     data.spokes["project-b"].roleArn = "arn:aws:iam::222222222222:role/egresslink-spoke";
     data.spokes["project-c"].accountId = "111111111111";
     const { json: shared, text: sharedText } = synthConfig(configFrom(data));
-    expect(Object.keys(resources(shared.hub, "aws_ram_resource_share"))).toHaveLength(1);
-    expect(sharedText.hub).toHaveResourceWithProperties(RamResourceShare, { name: "egress-project-b", allow_external_principals: true });
-    const share = ref(addressAt(shared.hub, "aws_ram_resource_share", "hub/share-project-b"), "arn");
-    expect(sharedText.hub).toHaveResourceWithProperties(RamPrincipalAssociation, { principal: "222222222222", resource_share_arn: share });
-    expect(resourceAt(shared.hub, "aws_ram_resource_association", "hub/share-config-project-b")).toMatchObject({
+    const block = shared["hub-ports-3100"];
+    const blockText = sharedText["hub-ports-3100"];
+    expect(resources(shared.hub, "aws_ram_resource_share")).toEqual({});
+    expect(Object.keys(resources(block, "aws_ram_resource_share"))).toHaveLength(1);
+    expect(blockText).toHaveResourceWithProperties(RamResourceShare, { name: "egress-project-b", allow_external_principals: true });
+    const share = ref(addressAt(block, "aws_ram_resource_share", "hub/share-project-b"), "arn");
+    expect(blockText).toHaveResourceWithProperties(RamPrincipalAssociation, { principal: "222222222222", resource_share_arn: share });
+    expect(resourceAt(block, "aws_ram_resource_association", "hub/share-config-project-b")).toMatchObject({
       resource_share_arn: share,
-      resource_arn: ref(addressAt(shared.hub, "aws_vpclattice_resource_configuration", "hub/config-project-b"), "arn"),
+      resource_arn: ref(addressAt(block, "aws_vpclattice_resource_configuration", "hub/config-project-b"), "arn"),
     });
-    expect(shared.hub.provider?.aws[0].allowed_account_ids).toEqual(["111111111111"]);
+    expect(block.output?.resource_share_arns.value).toEqual({ "project-b": share });
+    for (const tf of [shared.hub, block]) expect(tf.provider?.aws[0].allowed_account_ids).toEqual(["111111111111"]);
   });
 
-  test("outputs are exactly the hub contract, with descriptions", () => {
-    // The contract is public API: this list changes only with a breaking-change note in the CHANGELOG.
+  test("a port block's outputs are exactly the hub contract (what its spokes read), the core's the rest, with descriptions", () => {
+    // The contract is public API: these lists change only with a breaking-change note in the CHANGELOG.
     const contract = [
       "gateway_availability_zone_ids", "gateway_subnet_ids", "nat_public_ips", "private_subnet_ids", "proxy_config_parameter", "proxy_log_group", "proxy_ports", "region",
       "resource_configuration_arns", "resource_gateway_arn", "resource_share_arns", "vpc_cidr", "vpc_id",
     ];
-    expect(Object.keys(hub.output ?? {}).sort()).toEqual(contract);
-    expect(Object.keys(HUB_OUTPUT_DESCRIPTIONS).sort()).toEqual(contract);
-    for (const [name, output] of Object.entries(hub.output ?? {})) expect(output.description).toBe(HUB_OUTPUT_DESCRIPTIONS[name as keyof typeof HUB_OUTPUT_DESCRIPTIONS]);
-    expect(hub.output?.proxy_ports.value).toEqual({ "project-a": 3128, "project-b": 3129, "project-c": 3130, "project-d": 3131, "project-e": 3132 });
-    expect(hub.output?.resource_configuration_arns.value).toEqual(
-      Object.fromEntries(["project-a", "project-b", "project-c", "project-d", "project-e"].map((s) => [s, ref(addressAt(hub, "aws_vpclattice_resource_configuration", `hub/config-${s}`), "arn")])),
+    const spokeMaps = ["proxy_ports", "resource_configuration_arns", "resource_share_arns"];
+    const core = [
+      ...contract.filter((o) => !spokeMaps.includes(o)),
+      "gateway_security_group_id", "proxy_config_bucket", "proxy_launch_template_id", "proxy_launch_template_version", "proxy_nlb_security_group_id", "proxy_security_group_id", "resource_gateway_id",
+    ].sort();
+    const block = json["hub-ports-3100"];
+    expect(Object.keys(block.output ?? {}).sort()).toEqual(contract);
+    expect(Object.keys(hub.output ?? {}).sort()).toEqual(core);
+    expect(Object.keys(HUB_OUTPUT_DESCRIPTIONS).sort()).toEqual([...new Set([...contract, ...core])].sort());
+    for (const tf of [hub, block]) for (const [name, output] of Object.entries(tf.output ?? {})) expect(output.description).toBe(HUB_OUTPUT_DESCRIPTIONS[name as keyof typeof HUB_OUTPUT_DESCRIPTIONS]);
+    expect(block.output?.proxy_ports.value).toEqual({ "project-a": 3128, "project-b": 3129, "project-c": 3130, "project-d": 3131, "project-e": 3132 });
+    expect(block.output?.resource_configuration_arns.value).toEqual(
+      Object.fromEntries(["project-a", "project-b", "project-c", "project-d", "project-e"].map((s) => [s, ref(addressAt(block, "aws_vpclattice_resource_configuration", `hub/config-${s}`), "arn")])),
     );
+    // The rest of the contract is the core's, passed through.
+    for (const name of contract.filter((o) => !spokeMaps.includes(o))) expect([name, block.output?.[name].value]).toEqual([name, coreOutput(block, name)]);
   });
 
   test("Availability Zones not listed are looked up, and subnets placed on the looked-up names", () => {

@@ -4,7 +4,7 @@ import { isGravitonType } from "../modules/core/instance";
 import { PROXY_CONFIG_KEY, proxyConfigPointer, terraformLiteral } from "../modules/proxy/config-delivery";
 import { portBlocks } from "../modules/proxy/port-blocks";
 import { cidrContains } from "../modules/network/cidr";
-import { DEFAULT_LOG_DAEMON, DENIED_DESTINATIONS, deniedDestinations, hubSquidConf, renderSquidConf } from "../modules/proxy/squid-conf";
+import { assembleSquidConf, DEFAULT_LOG_DAEMON, DENIED_DESTINATIONS, deniedDestinations, hubSquidConf, PORT_BLOCKS_MARKER, renderSquidBase, renderSquidConf, renderSquidPortBlock } from "../modules/proxy/squid-conf";
 import { renderAgentConfig, renderLogDaemon, renderProxyUserData, renderSyncScript } from "../modules/proxy/user-data";
 import { defaultConfig } from "./helpers";
 import { ipv6Bytes } from "./helpers-squid";
@@ -21,9 +21,26 @@ describe("renderSquidConf", () => {
   });
   const lines = conf.split("\n");
 
-  test("one named port per spoke, in name order, with an ACL on each port name", () => {
-    expect(lines.filter((l) => l.startsWith("http_port"))).toEqual(["http_port 3128 name=alpha", "http_port 3129 name=mid", "http_port 4000 name=zeta", "http_port 32767 name=egresslink-health"]);
+  test("one named port per spoke, by port block and by name within one, with an ACL on each port name", () => {
+    expect(lines.filter((l) => l.startsWith("http_port"))).toEqual(["http_port 32767 name=egresslink-health", "http_port 3128 name=alpha", "http_port 3129 name=mid", "http_port 4000 name=zeta"]);
     expect(lines).toContain("acl spoke_alpha myportname alpha");
+  });
+
+  test("is the base config with each port block's fragment, in block order, in place of the marker", () => {
+    const input = { clientCidrs: ["10.0.0.0/20", "10.0.16.0/20"], allowedDomains: ["cdn.amazonlinux.com"] };
+    const base = renderSquidBase(input);
+    expect(base.split("\n").filter((l) => l === PORT_BLOCKS_MARKER)).toHaveLength(1);
+    expect(base).not.toMatch(/alpha|zeta|mid/);
+    const block3100 = renderSquidPortBlock([{ name: "mid", port: 3129 }, { name: "alpha", port: 3128, allowedDomains: [".github.com", "pypi.org"] }], input.allowedDomains);
+    const block4000 = renderSquidPortBlock([{ name: "zeta", port: 4000, allowedDomains: ["api.zeta.example"] }], input.allowedDomains);
+    expect(block3100).not.toContain("zeta");
+    expect(assembleSquidConf(base, [block3100, block4000])).toBe(conf);
+    // The spokes' rules sit after the global ones and right before deny all.
+    const access = lines.filter((l) => l.startsWith("http_access"));
+    expect(access.slice(-3)).toEqual(["http_access allow spoke_alpha allowed_alpha !egress_denied_dst", "http_access allow spoke_zeta allowed_zeta !egress_denied_dst", "http_access deny all"]);
+    expect(() => assembleSquidConf(base.replace(PORT_BLOCKS_MARKER, "# gone"), [block3100])).toThrow(/must hold the line "# egresslink: port blocks" once/);
+    expect(() => renderSquidPortBlock([{ name: "alpha", port: 3128, allowedDomains: ["cdn.amazonlinux.com"] }], input.allowedDomains)).toThrow(/listener "alpha" allowedDomains\[0\]/);
+    expect(() => renderSquidPortBlock([])).toThrow(/at least one spoke/);
   });
 
   test("each spoke may reach the global list plus its own list, and nothing else", () => {
@@ -250,7 +267,7 @@ describe("proxyConfigPointer", () => {
 });
 
 describe("renderProxyUserData", () => {
-  const input = { region: "ap-northeast-1", configParameterName: "/egresslink/egress/proxy/squid.conf", logGroupName: "/egresslink/egress/proxy" };
+  const input = { region: "ap-northeast-1", configParameterName: "/egresslink/egress/proxy/squid.conf", portBlockParameterPath: "/egresslink/egress/proxy/ports", logGroupName: "/egresslink/egress/proxy" };
   const doc = parse(renderProxyUserData(input));
   const files = Object.fromEntries((doc.write_files as { path: string; content: string }[]).map((f) => [f.path, f.content]));
 
@@ -266,6 +283,7 @@ describe("renderProxyUserData", () => {
     expect(files["/etc/systemd/system/egresslink-squid-sync.timer"]).toMatch(/OnCalendar=minutely/);
     expect(files["/etc/systemd/system/egresslink-squid-sync.service"]).toMatch(/ExecStart=\/usr\/local\/sbin\/egresslink-squid-sync/);
     expect(files["/usr/local/sbin/egresslink-squid-sync"]).toContain("--name '/egresslink/egress/proxy/squid.conf'");
+    expect(files["/usr/local/sbin/egresslink-squid-sync"]).toContain("get-parameters-by-path --region 'ap-northeast-1' --path '/egresslink/egress/proxy/ports'");
   });
 
   test("ships access.log and cache.log to the log group", () => {
@@ -297,7 +315,8 @@ describe("renderProxyUserData", () => {
   });
 
   test("quotes values into the scripts safely", () => {
-    expect(renderSyncScript("eu-west-1", "/a'b")).toContain(`--name '/a'\\''b'`);
+    expect(renderSyncScript("eu-west-1", "/a'b", "/c'd")).toContain(`--name '/a'\\''b'`);
+    expect(renderSyncScript("eu-west-1", "/a'b", "/c'd")).toContain(`--path '/c'\\''d'`);
   });
 });
 

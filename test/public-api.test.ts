@@ -17,13 +17,17 @@ const PUBLIC_API = [
   "EgressConfig", "ExistingVpcConfig", "ExternalSpokeVpc", "HubConfig", "InterconnectConfig", "InterconnectSiteConfig", "NewVpcConfig",
   "ProxyConfig", "SpokeConfig", "SpokeVpcConfig", "StateConfig", "S3StateConfig", "CloudStateConfig", "ZonePlacement",
   // stacks and state
-  "EgressStack", "EgressStackProps", "HUB_STACK", "HubStack", "SpokeStack", "spokeStackName", "INTERCONNECT_STACK", "InterconnectStack",
+  "EgressStack", "EgressStackProps", "HUB_STACK", "HubStack", "HUB_PORTS_STACK_PREFIX", "portBlockStackName", "HubPortBlockStack",
+  "SpokeStack", "spokeStackName", "INTERCONNECT_STACK", "InterconnectStack",
   "STATE_STACK", "StateStack", "StateBucket", "StateBucketProps", "StateKeyGrant", "stateKey", "useS3Backend", "StateLocation", "CloudWorkspace",
   // hub, its contract and how spokes read it
-  "EgressHub", "EgressHubProps", "HubSpoke", "HUB_OUTPUT_DESCRIPTIONS", "HubOutputName", "HubOutputs", "HubRemoteState", "HubStateLocation",
-  "EgressVpc", "EgressVpcProps", "ProxyFleet", "ProxyFleetProps", "ProxyTarget",
+  "EgressHub", "EgressHubProps", "HubSpoke", "HUB_OUTPUT_DESCRIPTIONS", "HubOutputName", "HubOutputs", "HubCoreOutputs", "SpokeOutputName",
+  "HubRemoteState", "HubStateLocation", "HubPortBlock", "HubPortBlockProps",
+  "EgressVpc", "EgressVpcProps", "ProxyFleet", "ProxyFleetProps", "ProxyFleetAttributes", "ProxyPortBlock", "ProxyPortBlockProps", "ProxyTarget",
+  "PORT_BLOCK_SIZE", "PortBlock", "portBlocks", "portBlockStart",
   // the proxy's policy and what operators watch
-  "renderSquidConf", "SquidConfInput", "ProxyListener", "ACCESS_LOG_FORMAT", "PROXY_HEALTH_PORT", "SPOKE_PORT_METRIC",
+  "renderSquidConf", "renderSquidBase", "renderSquidPortBlock", "assembleSquidConf", "PORT_BLOCKS_MARKER", "SquidConfInput", "ProxyListener",
+  "ACCESS_LOG_FORMAT", "PROXY_HEALTH_PORT", "SPOKE_PORT_METRIC",
   // spokes and the proxy settings they publish
   "EgressSpoke", "EgressSpokeProps", "PROXY_SETTINGS_TAG", "spokeParameterNames", "ServiceEndpoints", "ServiceEndpointsProps",
   "ENDPOINT_PRESETS", "EndpointSet", "GatewayService", "ProxySettings", "NoProxyInput", "ALWAYS_DIRECT", "noProxyEntries",

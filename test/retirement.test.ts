@@ -75,10 +75,11 @@ describe("retiring a spoke, end to end: retired: true, then the entry removed", 
     for (const stack of Object.keys(before.text).filter((s) => s !== "spoke-project-b")) expect([stack, retired.text[stack]]).toEqual([stack, before.text[stack]]);
   });
 
-  test("2. removing the entry removes the spoke's stack and, from the hub, exactly its resource configuration, listener, target group and RAM share", () => {
+  test("2. removing the entry removes the spoke's stack and, from its port block, exactly its resource configuration, listener, target group and RAM share", () => {
     expect(Object.keys(removed.json).sort()).toEqual(Object.keys(before.json).filter((s) => s !== "spoke-project-b").sort());
-    const hubBefore = resourceBlocks(before.json.hub);
-    const hubAfter = resourceBlocks(removed.json.hub);
+    expect(removed.text.hub).toBe(before.text.hub);
+    const hubBefore = resourceBlocks(before.json["hub-ports-3100"]);
+    const hubAfter = resourceBlocks(removed.json["hub-ports-3100"]);
     expect([...hubAfter.keys()].filter((a) => !hubBefore.has(a))).toEqual([]);
     const gone = [...hubBefore.keys()].filter((a) => !hubAfter.has(a));
     const spokeOwn = [
@@ -89,23 +90,24 @@ describe("retiring a spoke, end to end: retired: true, then the entry removed", 
       ["aws_ram_resource_association", "share-config-project-b"],
       ["aws_ram_principal_association", "share-account-project-b"],
     ];
-    expect(gone.sort()).toEqual(spokeOwn.map(([type, path]) => addressAt(before.json.hub, type, path)).sort());
+    expect(gone.sort()).toEqual(spokeOwn.map(([type, path]) => addressAt(before.json["hub-ports-3100"], type, path)).sort());
   });
 
-  test("2. nothing of another spoke changes: their stacks, hub resources and output entries; the shared proxy config only loses project-b's lines", () => {
+  test("2. nothing of another spoke changes: their stacks, block resources and output entries; the proxy config only loses project-b's lines", () => {
     for (const stack of Object.keys(removed.text).filter((s) => s.startsWith("spoke-"))) expect([stack, removed.text[stack]]).toEqual([stack, before.text[stack]]);
-    const hubBefore = resourceBlocks(before.json.hub);
-    const changed = [...resourceBlocks(removed.json.hub)].filter(([a, body]) => hubBefore.get(a) !== body).map(([a]) => a);
+    const block = (json: typeof before.json) => json["hub-ports-3100"];
+    const hubBefore = resourceBlocks(block(before.json));
+    const changed = [...resourceBlocks(block(removed.json))].filter(([a, body]) => hubBefore.get(a) !== body).map(([a]) => a);
     const others = ["project-a", "project-c", "project-d", "project-e"];
     expect(changed.filter((a) => others.some((s) => a.includes(`-${s}_`)))).toEqual([]);
-    // In place, shared by the spokes: the proxy config, and the port block's Auto Scaling group
+    // In place, shared by the block's spokes: its part of the proxy config, its Auto Scaling group
     // (its target groups) and security group rules (their descriptions name the block's spokes).
     expect([...new Set(changed.map((a) => a.split(".")[0]))].sort()).toEqual(["aws_autoscaling_group", "aws_s3_object", "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"]);
     const lines = (conf: string) => conf.split("\n");
-    expect(lines(deliveredSquidConf(removed.json.hub))).toEqual(lines(deliveredSquidConf(before.json.hub)).filter((l) => !l.includes("project-b")));
+    expect(lines(deliveredSquidConf(removed.json))).toEqual(lines(deliveredSquidConf(before.json)).filter((l) => !l.includes("project-b")));
     for (const output of ["proxy_ports", "resource_configuration_arns", "resource_share_arns"]) {
-      const { "project-b": _gone, ...rest } = before.json.hub.output?.[output].value as Record<string, unknown>;
-      expect([output, removed.json.hub.output?.[output].value]).toEqual([output, rest]);
+      const { "project-b": _gone, ...rest } = block(before.json).output?.[output].value as Record<string, unknown>;
+      expect([output, block(removed.json).output?.[output].value]).toEqual([output, rest]);
     }
   });
 
@@ -114,7 +116,8 @@ describe("retiring a spoke, end to end: retired: true, then the entry removed", 
     const plain = synthConfig(configFrom(defaultConfigData()));
     expect(json["spoke-project-e"]).toBeUndefined();
     expect(text.hub).toBe(plain.text.hub);
-    expect(resourceAt(json.hub, "aws_vpclattice_resource_configuration", "hub/config-project-e")).toMatchObject({ port_ranges: ["3132"] });
+    expect(text["hub-ports-3100"]).toBe(plain.text["hub-ports-3100"]);
+    expect(resourceAt(json["hub-ports-3100"], "aws_vpclattice_resource_configuration", "hub/config-project-e")).toMatchObject({ port_ranges: ["3132"] });
   });
 });
 
@@ -138,21 +141,21 @@ describe("the main job on a config with retired spokes", () => {
     expect(code).toBe(0);
     const stack = JSON.parse(readFileSync(join(dir, "out", "stacks", "spoke-project-b", "cdk.tf.json"), "utf8"));
     expect(Object.keys(stack).filter((k) => k !== "//").sort()).toEqual(["provider", "terraform"]);
-    expect(stdout).toMatch(/\n\s+3\s+spoke-project-b\s+0\s+0\n/);
-    expect(stdout).toMatch(/\n\s+project-b\s+retired: destroy, then remove\s+http:\/\/proxy\.egress\.internal:3129\s+222222222222\s+3\n/);
+    expect(stdout).toMatch(/\n\s+4\s+spoke-project-b\s+0\s+0\n/);
+    expect(stdout).toMatch(/\n\s+project-b\s+retired: destroy, then remove\s+http:\/\/proxy\.egress\.internal:3129\s+222222222222\s+4\n/);
     expect(stdout).toMatch(/\n\s+project-e\s+retired \(external\): its team destroys, then remove\s+http:\/\/proxy\.egress\.internal:3132\s+hub's\s+-\n/);
-    expect(stdout).toContain("3. cdktf deploy 'spoke-*' --ignore-missing-stack-dependencies");
+    expect(stdout).toContain("4. cdktf deploy 'spoke-*' --ignore-missing-stack-dependencies");
     expect(stdout).toContain(
       [
         "Retiring: the hub keeps serving each retired spoke until its entry is removed from the config",
         "  project-b:",
         "    1. cdktf deploy spoke-project-b --ignore-missing-stack-dependencies",
         "       destroys its Resource endpoint, DNS zone, proxy settings (SSM parameters and document) and VPC",
-        "    2. then remove project-b from the config and cdktf deploy egress-state hub",
+        "    2. then remove project-b from the config and cdktf deploy egress-state hub-ports-3100 --ignore-missing-stack-dependencies",
         "       drops its resource configuration, proxy port, allow-list and RAM share",
         "  project-e (external):",
         "    1. its team first destroys its spoke (the Resource endpoint) with its own app",
-        "    2. then remove project-e from the config and cdktf deploy egress-state hub",
+        "    2. then remove project-e from the config and cdktf deploy egress-state hub-ports-3100 --ignore-missing-stack-dependencies",
         "       drops its resource configuration, proxy port and allow-list",
         "",
       ].join("\n"),

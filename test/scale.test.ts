@@ -1,15 +1,17 @@
 /**
  * One hub for 1,000 spokes: a config with varied spoke names, two domains of its own per spoke
  * and endpoints on every tenth synthesizes through the main job (no delivery limit below that),
- * Squid parses the squid.conf the hub delivers, and Terraform validates the hub stack. The mocked
- * apply of a 3,000-resource hub takes minutes, so this validates only. Full tier.
+ * Squid parses the squid.conf the hub delivers, and Terraform validates the hub core and its port
+ * blocks. Adding a spoke rewrites only its own stack and its block's; reordering the spokes
+ * rewrites nothing. The mocked apply of 3,000 resources takes minutes, so this validates only.
+ * Full tier.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { defaultConfigData, deliveredSquidConf, ROOT, runMainJob, type TerraformJson } from "./helpers";
+import { defaultConfigData, deliveredSquidConf, filesUnder, ROOT, runMainJob, type TerraformJson } from "./helpers";
 import { buildDist, programDescribe, requireProgram } from "./helpers-programs";
 import { withLogDaemonIn } from "./helpers-squid";
 import { validateStacks } from "./helpers-terraform";
@@ -31,29 +33,60 @@ function thousandSpokes(): Record<string, unknown> {
 programDescribe(`one hub, ${SPOKES} spokes`, () => {
   const squid = requireProgram("squid");
   const work = mkdtempSync(join(tmpdir(), "egresslink-scale-"));
-  const out = join(work, "out");
-  let job: Awaited<ReturnType<typeof runMainJob>>;
-  let hub: TerraformJson;
+  const spokes = thousandSpokes();
+  const runs: Record<string, Awaited<ReturnType<typeof runMainJob>>> = {};
+  /** The hub core's and the port blocks' stacks of the first run. */
+  const hubStacks: Record<string, TerraformJson> = {};
+
+  /** Writes `data` as a config and runs the compiled job (as `npm run synth` runs it) into `<work>/<name>`. */
+  const synth = async (name: string, spokeEntries: Record<string, unknown>) => {
+    writeFileSync(join(work, `${name}.yaml`), stringify({ ...defaultConfigData(), spokes: spokeEntries }));
+    runs[name] = await runMainJob(["--config", join(work, `${name}.yaml`), "--out", join(work, name)], { cwd: work, compiled: true, timeoutMs: 240_000 });
+  };
+  const stacksOf = (name: string) => readdirSync(join(work, name, "stacks"));
+  const read = (name: string, stack: string) => readFileSync(join(work, name, "stacks", stack, "cdk.tf.json"), "utf8");
 
   beforeAll(async () => {
     buildDist(ROOT);
-    writeFileSync(join(work, "egress.config.yaml"), stringify({ ...defaultConfigData(), spokes: thousandSpokes() }));
-    // The compiled job, as `npm run synth` runs it.
-    job = await runMainJob(["--config", join(work, "egress.config.yaml"), "--out", out], { cwd: work, compiled: true, timeoutMs: 240_000 });
-    if (job.code === 0) hub = JSON.parse(readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8"));
-    process.stderr.write(`${SPOKES} spokes: the main job took ${job.seconds.toFixed(1)} s (compiled, in a busy test run)\n`);
-  }, 300_000);
+    await synth("base", spokes);
+    for (const stack of stacksOf("base").filter((s) => s === "hub" || s.startsWith("hub-ports-"))) hubStacks[stack] = JSON.parse(read("base", stack));
+    process.stderr.write(`${SPOKES} spokes: the main job took ${runs.base.seconds.toFixed(1)} s (compiled, in a busy test run)\n`);
+    // One spoke more (port 4128, in the last block, 4100-4149), and the same spokes in reverse order.
+    await Promise.all([
+      synth("added", { ...spokes, "payments-new-api": { port: 3128 + SPOKES, cidr: "10.0.0.0/16", allowedDomains: [".payments-new.example.com"] } }),
+      synth("reversed", Object.fromEntries(Object.entries(spokes).reverse())),
+    ]);
+  }, 600_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  test("synthesizes: a stack per spoke, a resource configuration and a port each on the hub", () => {
-    expect([job.code, job.stderr.match(/problem|error/gi)]).toEqual([0, null]);
-    expect(readdirSync(join(out, "stacks")).filter((s) => s.startsWith("spoke-"))).toHaveLength(SPOKES);
-    expect(Object.keys(hub.resource?.aws_vpclattice_resource_configuration ?? {})).toHaveLength(SPOKES);
-    expect(Object.keys(hub.output?.proxy_ports.value as object)).toHaveLength(SPOKES);
+  test("synthesizes: a stack per spoke, a resource configuration and a port each in 20 port blocks of 50 (the last of 28)", () => {
+    expect([runs.base.code, runs.base.stderr.match(/problem|error/gi)]).toEqual([0, null]);
+    expect(stacksOf("base").filter((s) => s.startsWith("spoke-"))).toHaveLength(SPOKES);
+    const blocks = Object.entries(hubStacks).filter(([name]) => name !== "hub");
+    expect(blocks.map(([name]) => name).sort()).toEqual(Array.from({ length: 21 }, (_, i) => `hub-ports-${3100 + i * 50}`).sort());
+    const configurations = blocks.map(([, tf]) => Object.keys(tf.resource?.aws_vpclattice_resource_configuration ?? {}).length);
+    expect(configurations.reduce((a, b) => a + b)).toBe(SPOKES);
+    expect(Math.max(...configurations)).toBe(50);
+    expect(blocks.reduce((n, [, tf]) => n + Object.keys(tf.output?.proxy_ports.value as object).length, 0)).toBe(SPOKES);
+    // The hub core holds nothing of any spoke.
+    expect(hubStacks.hub.resource?.aws_vpclattice_resource_configuration).toBeUndefined();
+    expect(read("base", "hub")).not.toMatch(/payments-api-0/);
+  });
+
+  test("adding a spoke rewrites only its own stack and its port block's; reordering the spokes rewrites nothing", () => {
+    expect([runs.added.code, runs.reversed.code]).toEqual([0, 0]);
+    const differing = (name: string) => {
+      const [base, other] = [filesUnder(join(work, "base")), filesUnder(join(work, name))];
+      const all = [...new Set([...base, ...other])];
+      return all.filter((f) => !base.includes(f) || !other.includes(f) || readFileSync(join(work, "base", f), "utf8") !== readFileSync(join(work, name, f), "utf8")).sort();
+    };
+    // cdktf's manifest lists every stack, so it gains the new one.
+    expect(differing("added")).toEqual(["manifest.json", "stacks/hub-ports-4100/cdk.tf.json", "stacks/spoke-payments-new-api/cdk.tf.json"]);
+    expect(differing("reversed")).toEqual([]);
   });
 
   test("Squid parses the squid.conf the hub delivers: every spoke's port, no error or warning", () => {
-    const content = deliveredSquidConf(hub);
+    const content = deliveredSquidConf(hubStacks);
     expect(content.match(/^http_port \d+ name=/gm)).toHaveLength(SPOKES + 1); // and the health port
     const file = join(work, "squid.conf");
     writeFileSync(file, withLogDaemonIn(work, content));
@@ -62,9 +95,12 @@ programDescribe(`one hub, ${SPOKES} spokes`, () => {
     expect(`${parse.stdout}${parse.stderr}`).not.toMatch(/ERROR|WARNING|FATAL/);
   }, 150_000);
 
-  test("Terraform validates the hub stack", async () => {
-    const result = (await validateStacks([{ label: "hub", json: hub }])).get("hub")!;
-    expect(result.output).toContain("The configuration is valid");
-    expect(result.ok).toBe(true);
+  test("Terraform validates the hub core and every port block", async () => {
+    const results = await validateStacks(Object.entries(hubStacks).map(([label, json]) => ({ label, json })));
+    expect(results.size).toBe(22);
+    for (const [label, result] of results) {
+      expect([label, result.ok]).toEqual([label, true]);
+      expect(result.output).toContain("The configuration is valid");
+    }
   }, 300_000);
 });

@@ -10,9 +10,9 @@ const ref = (address: string, attr: string) => `\${${address}.${attr}}`;
 describe("spoke stacks (new VPCs)", () => {
   const { json, text } = synthConfig(defaultConfig());
 
-  test.each(["project-a", "project-b", "project-c", "project-d"])("spoke-%s reads the hub's outputs from the hub's S3 state", (spoke) => {
+  test.each(["project-a", "project-b", "project-c", "project-d"])("spoke-%s reads the hub contract from its port block's S3 state", (spoke) => {
     const remote = Object.values(json[`spoke-${spoke}`].data?.terraform_remote_state ?? {});
-    expect(remote).toEqual([{ backend: "s3", config: { bucket: "egresslink-tfstate-example", key: "egresslink/hub.tfstate", region: "ap-northeast-1" } }]);
+    expect(remote).toEqual([{ backend: "s3", config: { bucket: "egresslink-tfstate-example", key: "egresslink/hub-ports-3100.tfstate", region: "ap-northeast-1" } }]);
   });
 
   test.each([

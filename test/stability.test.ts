@@ -16,14 +16,14 @@ function addresses(json: Record<string, TerraformJson>): Set<string> {
   return out;
 }
 
-/** Whether an address belongs to `spoke`: anything in its stack, or hub resources named for it. */
+/** Whether an address belongs to `spoke`: anything in its stack, or port-block resources named for it. */
 function ownedBy(address: string, spoke: string): boolean {
-  return address.startsWith(`spoke-${spoke}:`) || new RegExp(`^hub:.*-${spoke}_[0-9A-F]{8}$`).test(address);
+  return address.startsWith(`spoke-${spoke}:`) || new RegExp(`^hub-ports-\\d+:.*-${spoke}_[0-9A-F]{8}$`).test(address);
 }
 
-/** Whether a hub address belongs to the port block starting at `start` (its NLB, group, rules). */
+/** Whether an address belongs to the port block starting at `start`: anything in its stack. */
 function ownedByBlock(address: string, start: number): boolean {
-  return new RegExp(`^hub:.*(ports-${start}_|-${start}_[0-9A-F]{8}$)`).test(address);
+  return address.startsWith(`hub-ports-${start}:`);
 }
 
 function synthData(data: Data) {
@@ -87,8 +87,12 @@ describe("Terraform addresses are keyed by spoke name, not position", () => {
   });
 
   test("the ownership rule itself tells spokes apart", () => {
-    expect(ownedBy("hub:resource.aws_vpclattice_resource_configuration.hub_config-project-b_D019A2AE", "project-b")).toBe(true);
-    expect(ownedBy("hub:resource.aws_vpclattice_resource_configuration.hub_config-project-b_D019A2AE", "project-a")).toBe(false);
+    expect(ownedBy("hub-ports-3100:resource.aws_vpclattice_resource_configuration.hub_config-project-b_D019A2AE", "project-b")).toBe(true);
+    expect(ownedBy("hub-ports-3100:resource.aws_vpclattice_resource_configuration.hub_config-project-b_D019A2AE", "project-a")).toBe(false);
+    // The hub core holds nothing of any spoke.
+    expect(ownedBy("hub:resource.aws_vpclattice_resource_configuration.hub_config-project-b_D019A2AE", "project-b")).toBe(false);
     expect(ownedBy("hub:resource.aws_vpc.hub_network_B231AB4B", "project-b")).toBe(false);
+    expect(ownedByBlock("hub-ports-3100:resource.aws_lb.hub_proxy_ports-3100_nlb_A041DD57", 3100)).toBe(true);
+    expect(ownedByBlock("hub:resource.aws_lb.hub_proxy_ports-3100_nlb_A041DD57", 3100)).toBe(false);
   });
 });

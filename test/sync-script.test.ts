@@ -3,8 +3,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hubSquidConf } from "../modules/proxy/squid-conf";
-import { PROXY_CONFIG_KEY, proxyConfigPointer } from "../modules/proxy/config-delivery";
+import { hubSquidBase, hubSquidConf, hubSquidPortBlock, PORT_BLOCKS_MARKER } from "../modules/proxy/squid-conf";
+import { portBlockConfigKey, portBlockParameterName, portBlockParameterPath, PROXY_CONFIG_KEY, proxyConfigParameterName, proxyConfigPointer } from "../modules/proxy/config-delivery";
+import { portBlocks } from "../modules/proxy/port-blocks";
 import { renderPortCheckScript, renderSyncScript, SPOKE_PORT_METRIC } from "../modules/proxy/user-data";
 import { defaultConfig } from "./helpers";
 import { programDescribe, requireProgram } from "./helpers-programs";
@@ -12,24 +13,34 @@ import { stop, waitForLine, withLogDaemonIn } from "./helpers-squid";
 
 /**
  * Runs the instance's sync script for real, with the real `squid -k parse`, and stubs for what
- * only exists on EC2: `aws ssm get-parameter` (serves the pointer we publish), `aws s3api
- * get-object` (serves the object version it names) and the service manager (`systemctl`,
- * `squid -k reconfigure`), which record their calls, as does the port check (run for real below).
+ * only exists on EC2: `aws ssm get-parameter` and `get-parameters-by-path` (serve the pointers
+ * the hub core and the port-block stacks publish), `aws s3api get-object` (serves the object
+ * version a pointer names) and the service manager (`systemctl`, `squid -k reconfigure`), which
+ * record their calls, as does the port check (run for real below).
  */
 programDescribe("the config sync script", () => {
   const realSquid = requireProgram("squid");
   const dir = mkdtempSync(join(tmpdir(), "egresslink-sync-"));
   const bin = join(dir, "bin");
-  const parameter = join(dir, "parameter-value");
+  const baseParameter = join(dir, "base-parameter");
+  const blockParameters = join(dir, "block-parameters");
   const objects = join(dir, "objects");
   const applied = join(dir, "applied-pointer");
   const calls = join(dir, "calls");
   const conf = join(dir, "squid.conf");
   const script = join(dir, "egresslink-squid-sync");
   const config = defaultConfig();
-  const good = withLogDaemonIn(dir, hubSquidConf(config.hub, config.spokes));
+  // Two port blocks: 3100 (two spokes) and 3150 (the others, moved there).
+  const spokes = config.spokes.map((s, i) => (i < 2 ? s : { ...s, port: 3150 + i }));
+  const blocks = portBlocks(spokes);
+  const base = withLogDaemonIn(dir, hubSquidBase(config.hub));
+  const fragment = (start: number) => hubSquidPortBlock(config.hub, blocks.find((b) => b.start === start)!.members);
+  const whole = (members: readonly (typeof spokes)[number][] = spokes) => withLogDaemonIn(dir, hubSquidConf(config.hub, members));
+  const path = portBlockParameterPath("egress");
+  const bucket = "egress-proxy-config-x";
 
   beforeAll(() => {
+    expect(blocks.map((b) => b.start)).toEqual([3100, 3150]);
     mkdirSync(bin);
     const stub = (name: string, body: string) => {
       writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
@@ -40,7 +51,9 @@ programDescribe("the config sync script", () => {
       "aws",
       [
         'case "$1 $2" in',
-        `  "ssm get-parameter") cat '${parameter}' ;;`,
+        `  "ssm get-parameter") cat '${baseParameter}' ;;`,
+        // --region R --path P --query Q --output text: tab-separated name and value, in no particular order.
+        `  "ssm get-parameters-by-path") [ "$6" = '${path}' ] || exit 3; [ -f '${blockParameters}' ] && sort -r '${blockParameters}' ;;`,
         // get-object --region R --bucket B --key K --version-id V OUTFILE
         `  "s3api get-object") echo "aws s3api get-object $5 $6 $7 $8 $9 \${10}" >> '${calls}'; cp "${objects}/\${10}" "\${11}" ;;`,
         "  *) exit 2 ;;",
@@ -50,85 +63,124 @@ programDescribe("the config sync script", () => {
     stub("systemctl", `echo "systemctl $*" >> '${calls}'\n[ "$1" = is-active ] && [ -f '${dir}/active' ] && exit 0\n[ "$1" = is-active ] && exit 3\nexit 0`);
     stub("squid", `if [ "$1 $2" = "-k parse" ]; then exec '${realSquid}' "$@"; fi\necho "squid $*" >> '${calls}'`);
     stub("egresslink-squid-ports", `echo "port check $EGRESSLINK_SQUID_CONF" >> '${calls}'`);
-    writeFileSync(script, renderSyncScript("ap-northeast-1", "/egresslink/egress/proxy/squid.conf"));
+    writeFileSync(script, renderSyncScript("ap-northeast-1", proxyConfigParameterName("egress"), path));
     chmodSync(script, 0o755);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   let versions = 0;
-  /** A new object version holding `text`, and the pointer naming it. */
-  const publish = (text: string) => {
+  const pointers = new Map<number, string>();
+  /** A new version of the object at `key` holding `text`; returns its version. */
+  const upload = (text: string) => {
     const version = `v${++versions}`;
     writeFileSync(join(objects, version), text);
-    writeFileSync(parameter, `${proxyConfigPointer("egress-proxy-config-x", PROXY_CONFIG_KEY, version)}\n`);
     return version;
   };
-  const fetched = (version: string) => `aws s3api get-object --bucket egress-proxy-config-x --key ${PROXY_CONFIG_KEY} --version-id ${version}`;
+  const publishBase = (text: string) => {
+    const version = upload(text);
+    writeFileSync(baseParameter, `${proxyConfigPointer(bucket, PROXY_CONFIG_KEY, version)}\n`);
+    return version;
+  };
+  const writeBlocks = () => writeFileSync(blockParameters, [...pointers].map(([start, pointer]) => `${portBlockParameterName("egress", start)}\t${pointer}\n`).join(""));
+  const publishBlock = (start: number, text: string) => {
+    const version = upload(text);
+    pointers.set(start, proxyConfigPointer(bucket, portBlockConfigKey(start), version));
+    writeBlocks();
+    return version;
+  };
+  const fetched = (key: string, version: string) => `aws s3api get-object --bucket ${bucket} --key ${key} --version-id ${version}`;
   const sync = () => {
     rmSync(calls, { force: true });
     const result = spawnSync(script, [], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, EGRESSLINK_SQUID_CONF: conf, EGRESSLINK_APPLIED_POINTER: applied }, encoding: "utf8", timeout: 20_000 });
     return { status: result.status, stderr: result.stderr, calls: existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : [] };
   };
 
-  test("first run: fetches the object version the parameter names, installs it and starts Squid", () => {
-    const version = publish(good);
+  test("first run: fetches the base and every block's object version, assembles them as the hub renders the whole file, installs it and starts Squid", () => {
+    const v = [publishBase(base), publishBlock(3150, fragment(3150)), publishBlock(3100, fragment(3100))];
     const run = sync();
+    expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(readFileSync(conf, "utf8")).toBe(good);
-    expect(run.calls).toEqual([fetched(version), "systemctl is-active --quiet squid", "systemctl enable --now squid", `port check ${conf}`]);
-    expect(readFileSync(applied, "utf8").trim()).toBe(readFileSync(parameter, "utf8").trim());
+    expect(readFileSync(conf, "utf8")).toBe(whole());
+    expect(run.calls).toEqual([fetched(PROXY_CONFIG_KEY, v[0]), fetched("ports/3100.conf", v[2]), fetched("ports/3150.conf", v[1]), "systemctl is-active --quiet squid", "systemctl enable --now squid", `port check ${conf}`]);
   });
 
-  test("unchanged pointer: fetches nothing, touches nothing, checks the ports (every minute, so a missing port is reported while it lasts)", () => {
+  test("unchanged pointers: fetches nothing, touches nothing, checks the ports (every minute, so a missing port is reported while it lasts)", () => {
     writeFileSync(join(dir, "active"), "");
     const run = sync();
     expect(run.status).toBe(0);
     expect(run.calls).toEqual([`port check ${conf}`]);
   });
 
-  test("a new version with the same content: fetched once, nothing reloaded", () => {
-    const version = publish(good);
+  test("a new version of one block with the same content: everything fetched once, nothing reloaded", () => {
+    const version = publishBlock(3150, fragment(3150));
     const run = sync();
     expect(run.status).toBe(0);
-    expect(run.calls).toEqual([fetched(version), `port check ${conf}`]);
+    expect(run.calls).toEqual([fetched(PROXY_CONFIG_KEY, "v1"), fetched("ports/3100.conf", "v3"), fetched("ports/3150.conf", version), `port check ${conf}`]);
     expect(sync().calls).toEqual([`port check ${conf}`]);
   });
 
-  test("a parameter that names no object version: fails, keeps the running config", () => {
-    writeFileSync(parameter, "H4sIAAAAAAAA/8soKSkottLXLy8v1ytOLsgs0UvOz1XKzc/LzU8pKU5VsgYA\n");
+  test("a base parameter that names no object version: fails, keeps the running config", () => {
+    const before = readFileSync(baseParameter, "utf8");
+    writeFileSync(baseParameter, "H4sIAAAAAAAA/8soKSkottLXLy8v1ytOLsgs0UvOz1XKzc/LzU8pKU5VsgYA\n");
     const run = sync();
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/does not name an S3 object version/);
-    expect(readFileSync(conf, "utf8")).toBe(good);
+    expect(readFileSync(conf, "utf8")).toBe(whole());
+    writeFileSync(baseParameter, before);
   });
 
-  test("changed and valid: installs it and reconfigures the running Squid", () => {
-    const changed = good.replace("acl allowed_project-c dstdomain -n registry.npmjs.org", "acl allowed_project-c dstdomain -n registry.npmjs.org registry.yarnpkg.com");
-    expect(changed).not.toBe(good);
-    publish(changed);
+  test("one block changed and valid: installs it and reconfigures the running Squid", () => {
+    const changed = fragment(3150).replace("acl allowed_project-c dstdomain -n registry.npmjs.org", "acl allowed_project-c dstdomain -n registry.npmjs.org registry.yarnpkg.com");
+    expect(changed).not.toBe(fragment(3150));
+    publishBlock(3150, changed);
     const run = sync();
     expect(run.status).toBe(0);
-    expect(readFileSync(conf, "utf8")).toBe(changed);
-    expect(run.calls).toEqual([fetched(`v${versions}`), "systemctl is-active --quiet squid", `squid -k reconfigure -f ${conf}`, `port check ${conf}`]);
+    expect(readFileSync(conf, "utf8")).toBe(whole().replace(fragment(3150), changed));
+    expect(run.calls.slice(-3)).toEqual(["systemctl is-active --quiet squid", `squid -k reconfigure -f ${conf}`, `port check ${conf}`]);
+  });
+
+  test("a block whose stack was destroyed: its spokes leave the file", () => {
+    publishBlock(3150, fragment(3150));
+    pointers.delete(3150);
+    writeBlocks();
+    const run = sync();
+    expect(run.status).toBe(0);
+    expect(readFileSync(conf, "utf8")).toBe(whole(blocks[0].members));
+    expect(readFileSync(conf, "utf8")).not.toMatch(/project-c/);
+    expect(run.calls.slice(-2)).toEqual([`squid -k reconfigure -f ${conf}`, `port check ${conf}`]);
+    publishBlock(3150, fragment(3150));
+    expect(sync().status).toBe(0);
+    expect(readFileSync(conf, "utf8")).toBe(whole());
   });
 
   test.each([
     ["an error", "http_access allow no_such_acl\n"],
     ["only a warning", "via off\n"],
-  ])("changed but %s in squid -k parse: keeps the running config, reloads nothing, checks its ports, fails", (_what, bad) => {
+  ])("a block changed but %s in squid -k parse: keeps the running config, reloads nothing, checks its ports, fails", (_what, bad) => {
     const running = readFileSync(conf, "utf8");
-    publish(`${running}${bad}`);
+    const version = publishBlock(3100, `${fragment(3100)}${bad}`);
     const run = sync();
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/rejected the new squid\.conf, keeping the running one/);
     expect(run.stderr).toMatch(/ERROR|WARNING|FATAL/);
     expect(readFileSync(conf, "utf8")).toBe(running);
     // Not recorded as applied: fetched (and refused) again next minute, so the error is logged while it lasts.
-    expect(run.calls).toEqual([fetched(`v${versions}`), `port check ${conf}`]);
+    expect(run.calls).toContain(fetched("ports/3100.conf", version));
+    expect(run.calls[run.calls.length - 1]).toBe(`port check ${conf}`);
+    expect(run.calls.some((c) => c.startsWith("squid -k reconfigure") || c.startsWith("systemctl enable"))).toBe(false);
+  });
+
+  test("a base without the blocks' marker line: fails, keeps the running config", () => {
+    const running = readFileSync(conf, "utf8");
+    publishBase(base.replace(PORT_BLOCKS_MARKER, "# no marker"));
+    const run = sync();
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/must hold the line '# egresslink: port blocks' once/);
+    expect(readFileSync(conf, "utf8")).toBe(running);
   });
 
   test("the parameter cannot be read: fails, still checks the running config's ports", () => {
-    rmSync(parameter);
+    rmSync(baseParameter);
     const run = sync();
     expect(run.status).not.toBe(0);
     expect(run.calls).toEqual([`port check ${conf}`]);

@@ -19,7 +19,7 @@ describe("state.backend: cloud (the default config)", () => {
   const stacks = Object.keys(json).sort();
 
   test("has no state bucket stack; every other stack is still there", () => {
-    expect(stacks).toEqual(["hub", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
+    expect(stacks).toEqual(["hub", "hub-ports-3100", "spoke-project-a", "spoke-project-b", "spoke-project-c", "spoke-project-d"]);
   });
 
   test("each stack runs in its own workspace, named by the pattern, in the project", () => {
@@ -35,10 +35,12 @@ describe("state.backend: cloud (the default config)", () => {
     }
   });
 
-  test("each spoke reads the hub's workspace, and only it", () => {
+  test("each spoke reads its port block's workspace, and only it; the block reads the hub core's", () => {
+    const workspace = (name: string) => [{ backend: "remote", config: { hostname: "app.terraform.io", organization: "example-org", workspaces: { name } } }];
     for (const stack of stacks.filter((s) => s.startsWith("spoke-"))) {
-      expect([stack, remoteStates(json[stack])]).toEqual([stack, [{ backend: "remote", config: { hostname: "app.terraform.io", organization: "example-org", workspaces: { name: "egress-hub" } } }]]);
+      expect([stack, remoteStates(json[stack])]).toEqual([stack, workspace("egress-hub-ports-3100")]);
     }
+    expect(remoteStates(json["hub-ports-3100"])).toEqual(workspace("egress-hub"));
     expect(remoteStates(json.hub)).toEqual([]);
   });
 
@@ -53,7 +55,8 @@ describe("state.backend: cloud (the default config)", () => {
   test("a Terraform Enterprise host and a workspace pattern of the user's", () => {
     const { json: tfe } = synthConfig(configFrom({ ...defaultConfigData(), name: "corp", state: { ...CLOUD, hostname: "tfe.example.com", workspaces: "net_{stack}_{name}" } }));
     expect(tfe.hub.terraform?.cloud).toEqual({ hostname: "tfe.example.com", organization: "example-org", workspaces: { name: "net_hub_corp", project: "networking" } });
-    expect(remoteStates(tfe["spoke-project-a"])[0]).toMatchObject({ config: { hostname: "tfe.example.com", workspaces: { name: "net_hub_corp" } } });
+    expect(remoteStates(tfe["spoke-project-a"])[0]).toMatchObject({ config: { hostname: "tfe.example.com", workspaces: { name: "net_hub-ports-3100_corp" } } });
+    expect(remoteStates(tfe["hub-ports-3100"])[0]).toMatchObject({ config: { hostname: "tfe.example.com", workspaces: { name: "net_hub_corp" } } });
   });
 
   test("a spoke in another account needs no role to reach the state: the workspaces hold it", () => {

@@ -11,11 +11,13 @@ import { loadConfigFile } from "../modules/config/load";
 import type { EgressConfig } from "../modules/config/model";
 import { defaultCloudConfig, defaultConfig, ROOT, synthConfig, type TerraformJson } from "./helpers";
 import { programDescribe } from "./helpers-programs";
-import { checkStacks, mockHubOutputs, type StackUnderTest, type TerraformResult } from "./helpers-terraform";
+import { checkStacks, mockCoreOutputs, mockHubOutputs, type StackUnderTest, type TerraformResult } from "./helpers-terraform";
+import { HUB_PORTS_STACK_PREFIX } from "../modules/core/stack-names";
 
 function configStacks(source: string, config: EgressConfig): StackUnderTest[] {
-  const hubOutputs = mockHubOutputs(config);
-  return Object.entries(synthConfig(config).json).map(([name, json]) => ({ label: `${source}: ${name}`, json, hubOutputs }));
+  const [block, core] = [mockHubOutputs(config), mockCoreOutputs(config)];
+  // Port blocks read the hub core's state; spokes read their block's.
+  return Object.entries(synthConfig(config).json).map(([name, json]) => ({ label: `${source}: ${name}`, json, hubOutputs: name.startsWith(HUB_PORTS_STACK_PREFIX) ? core : block }));
 }
 
 function shippedStacks(): StackUnderTest[] {
@@ -71,7 +73,7 @@ programDescribe("terraform validate and a mocked apply on every shipped stack", 
     const sources = new Set(stacks.map((s) => s.label.split(": ")[0]));
     expect([...sources]).toEqual(["egress.config.yaml", "egress.config.yaml, state in HCP Terraform", "examples/cross-account.yaml", "examples/existing-vpcs.yaml", "examples/interconnect.yaml", "examples/consumer-app"]);
     expect(stacks.filter((s) => s.label.startsWith("egress.config.yaml")).map((s) => s.label.split(": ")[1])).toEqual(
-      expect.arrayContaining(["egress-state", "hub", "spoke-project-a"]),
+      expect.arrayContaining(["egress-state", "hub", "hub-ports-3100", "spoke-project-a"]),
     );
   });
 

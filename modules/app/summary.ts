@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EgressConfig, SpokeConfig } from "../config/model";
-import { portBlocks } from "../proxy/port-blocks";
-import { HUB_STACK, SPOKE_STACK_PREFIX, spokeStackName } from "../core/stack-names";
+import { portBlocks, portBlockStart } from "../proxy/port-blocks";
+import { HUB_PORTS_STACK_PREFIX, HUB_STACK, portBlockStackName, SPOKE_STACK_PREFIX, spokeStackName } from "../core/stack-names";
 
 /** What one synthesized stack holds. */
 export interface StackSummary {
@@ -48,10 +48,13 @@ function countBlocks(text: string, path: string): { resources: number; dataSourc
 export function deployCommand(names: readonly string[], stacks: readonly StackSummary[]): string {
   const selected = new Set(names);
   const missing = stacks.some((s) => selected.has(s.name) && s.dependencies.some((d) => !selected.has(d)));
-  // Every spoke stack at once: cdktf's glob keeps the command short at hundreds of spokes.
-  const spokes = stacks.filter((s) => s.name.startsWith(SPOKE_STACK_PREFIX)).map((s) => s.name);
-  const everySpoke = names.length > 1 && names.length === spokes.length && spokes.every((name) => selected.has(name));
-  return `cdktf deploy ${everySpoke ? `'${SPOKE_STACK_PREFIX}*'` : names.join(" ")}${missing ? " --ignore-missing-stack-dependencies" : ""}`;
+  // Every spoke (or port-block) stack at once: cdktf's glob keeps the command short at hundreds of spokes.
+  const globbed = [SPOKE_STACK_PREFIX, HUB_PORTS_STACK_PREFIX].filter((prefix) => {
+    const all = stacks.filter((s) => s.name.startsWith(prefix));
+    return all.length > 1 && all.every((s) => selected.has(s.name));
+  });
+  const named = names.filter((name) => !globbed.some((prefix) => name.startsWith(prefix)));
+  return `cdktf deploy ${[...named, ...globbed.map((prefix) => `'${prefix}*'`)].join(" ")}${missing ? " --ignore-missing-stack-dependencies" : ""}`;
 }
 
 /** Deploy step of each stack: one more than the latest step among its dependencies. */
@@ -69,19 +72,28 @@ export function deploySteps(dependencies: Readonly<Record<string, readonly strin
 }
 
 /**
- * The two runs that retire `spoke`, in this order: its endpoint must be gone before the hub
- * deletes the resource configuration it is attached to. cdktf deploys a stack only with the stacks
- * it depends on, unless told to ignore them: the spoke's run ignores them (they are unchanged);
- * the hub's run names them with the hub (egress-state then also drops the spoke role's state grant).
+ * The two runs that retire `spoke`, in this order: its endpoint must be gone before its port
+ * block deletes the resource configuration it is attached to. cdktf deploys a stack only with the
+ * stacks it depends on, unless told to ignore them: the spoke's run ignores them (they are
+ * unchanged); the block's run names the state stack with it (egress-state then also drops the
+ * spoke role's state grant). The last spoke of a block goes with the block's stack: destroyed
+ * before the entry leaves the config, which then no longer writes that stack.
  */
-function retirementSteps(spoke: SpokeConfig, stacks: readonly StackSummary[]): string[] {
+function retirementSteps(spoke: SpokeConfig, config: EgressConfig, stacks: readonly StackSummary[]): string[] {
   const hub = stacks.find((s) => s.name === HUB_STACK);
-  const hubRun = deployCommand([...(hub?.dependencies ?? []), HUB_STACK], stacks);
+  const block = portBlockStackName(portBlockStart(spoke.port));
+  const lastOfBlock = config.spokes.every((s) => s.name === spoke.name || portBlockStart(s.port) !== portBlockStart(spoke.port));
+  const before = hub?.dependencies ?? [];
+  const blockRun = deployCommand([...before, block], stacks);
   const spokeRun = deployCommand([spokeStackName(spoke.name)], stacks);
-  const removal = [
-    `    2. then remove ${spoke.name} from the config and ${hubRun}`,
-    `       drops its ${listed(["resource configuration", "proxy port", "allow-list", ...(spoke.accountId ? ["RAM share"] : [])])}`,
-  ];
+  const dropped = listed(["resource configuration", "proxy port", "allow-list", ...(spoke.accountId ? ["RAM share"] : [])]);
+  const removal = lastOfBlock
+    ? [
+        `    2. then cdktf destroy ${block}`,
+        `       destroys its ${dropped} with its port block (it is the block's last spoke)`,
+        `    3. then remove ${spoke.name} from the config${before.length ? ` and ${deployCommand(before, stacks)}` : ""}`,
+      ]
+    : [`    2. then remove ${spoke.name} from the config and ${blockRun}`, `       drops its ${dropped}`];
   if (spoke.vpc.kind === "external") return [`  ${spoke.name} (external):`, "    1. its team first destroys its spoke (the Resource endpoint) with its own app", ...removal];
   const made = ["Resource endpoint", "DNS zone", "proxy settings (SSM parameters and document)", ...(spoke.endpoints.length ? ["AWS service endpoints"] : []), ...(spoke.vpc.kind === "new" ? ["VPC"] : [])];
   return [`  ${spoke.name}:`, `    1. ${spokeRun}`, `       destroys its ${listed(made)}`, ...removal];
@@ -136,7 +148,7 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     : [];
   const retired = config.spokes.filter((s) => s.retired);
   const retirement = retired.length
-    ? ["", "Retiring: the hub keeps serving each retired spoke until its entry is removed from the config", ...retired.flatMap((s) => retirementSteps(s, stacks))]
+    ? ["", "Retiring: the hub keeps serving each retired spoke until its entry is removed from the config", ...retired.flatMap((s) => retirementSteps(s, config, stacks))]
     : [];
   const warnings = config.warnings?.length
     ? ["", `Warnings (${config.warnings.length}): valid, but probably not what you meant`, ...config.warnings.map((w) => `  ${w.path}: ${w.message}`)]

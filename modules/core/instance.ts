@@ -116,7 +116,8 @@ export interface SelfHealingGroupProps {
   readonly provider?: AwsProvider;
   /** Group name (account- and Region-wide). */
   readonly name: string;
-  readonly launchTemplate: LaunchTemplate;
+  /** The template, or its ID and the version to run (a template in another stack, read from its state). */
+  readonly launchTemplate: LaunchTemplate | { readonly id: string; readonly version: string };
   readonly subnetIds: readonly string[];
   readonly minSize: number;
   readonly maxSize: number;
@@ -144,7 +145,7 @@ export function selfHealingGroup(scope: Construct, id: string, props: SelfHealin
     // Package install and the first configuration take about two minutes.
     healthCheckGracePeriod: 300,
     targetGroupArns: props.targetGroupArns?.length ? [...props.targetGroupArns] : undefined,
-    launchTemplate: { id: props.launchTemplate.id, version: `${props.launchTemplate.latestVersion}` },
+    launchTemplate: { id: props.launchTemplate.id, version: "latestVersion" in props.launchTemplate ? `${props.launchTemplate.latestVersion}` : props.launchTemplate.version },
     instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: props.minSize > 1 ? 50 : 0 } },
     tag: [{ key: "Name", value: props.nameTag, propagateAtLaunch: true }],
   });

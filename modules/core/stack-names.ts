@@ -9,6 +9,14 @@ export const STATE_STACK = "egress-state";
 /** Name of the hub stack (and of its state file). */
 export const HUB_STACK = "hub";
 
+/** What every port-block stack's name starts with (`hub-ports-<first port>`), and no other stack's. */
+export const HUB_PORTS_STACK_PREFIX = "hub-ports-";
+
+/** Name of a port block's stack (and of its state file), by the block's first port (see `portBlocks`). */
+export function portBlockStackName(start: number): string {
+  return `${HUB_PORTS_STACK_PREFIX}${start}`;
+}
+
 /** Name of the interconnect stack (and of its state file). */
 export const INTERCONNECT_STACK = "interconnect";
 

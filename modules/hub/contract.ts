@@ -1,6 +1,8 @@
 /**
- * The hub contract: the hub stack's Terraform outputs, which spokes read through remote state.
- * Names and shapes are a public API - renaming one breaks every spoke that reads it.
+ * The hub contract: what a spoke reads through remote state. Each port-block stack
+ * (`hub-ports-<first port>`) publishes it for the spokes on its ports; the hub core publishes the
+ * part that names no spoke (see `HubCoreOutputs`). Names and shapes are a public API - renaming
+ * one breaks every spoke that reads it.
  */
 export interface HubOutputs {
   /** Region of the hub; spokes and their endpoints live in the same Region. */
@@ -28,14 +30,39 @@ export interface HubOutputs {
   readonly proxy_ports: Record<string, number>;
   /** Per spoke name in another account, the ARN of the RAM share of its resource configuration. */
   readonly resource_share_arns: Record<string, string>;
-  /** Name of the SSM parameter naming squid.conf's current S3 object version (see `ProxyFleet`). */
+  /** Name of the SSM parameter naming the base squid.conf's current S3 object version (see `ProxyFleet`). */
   readonly proxy_config_parameter: string;
   /** CloudWatch Logs group of the proxies' access and cache logs. */
   readonly proxy_log_group: string;
 }
 
-/** Every hub output with its description; typed so that the interface and the outputs cannot drift apart. */
-export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs]-?: string } = {
+/** The outputs of the hub contract that name spokes: a port-block stack publishes them for its own. */
+export type SpokeOutputName = "resource_configuration_arns" | "proxy_ports" | "resource_share_arns";
+
+/**
+ * The hub core's outputs: the hub contract's outputs that name no spoke, and what the port-block
+ * stacks build on (the core's resource gateway, security groups, launch template and config
+ * bucket). Published by the `hub` stack.
+ */
+export interface HubCoreOutputs extends Omit<HubOutputs, SpokeOutputName> {
+  /** ID of the resource gateway; the port blocks' resource configurations go through it. */
+  readonly resource_gateway_id: string;
+  /** The resource gateway's security group: the clients the proxy ports admit. */
+  readonly gateway_security_group_id: string;
+  /** The proxy instances' security group. */
+  readonly proxy_security_group_id: string;
+  /** ha: the proxy NLBs' security group; single: "" (no NLB). */
+  readonly proxy_nlb_security_group_id: string;
+  /** ha: the proxies' launch template, which every port block's Auto Scaling group runs. */
+  readonly proxy_launch_template_id: string;
+  /** The launch template's latest version (a new one rolls every group). */
+  readonly proxy_launch_template_version: string;
+  /** The bucket of squid.conf's objects: the base, and one fragment per port block. */
+  readonly proxy_config_bucket: string;
+}
+
+/** Every output of the hub core and the hub contract with its description; typed so that the interfaces and the outputs cannot drift apart. */
+export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs | keyof HubCoreOutputs]-?: string } = {
   region: "Region of the hub; spokes live in the same Region",
   vpc_id: "ID of the hub VPC",
   vpc_cidr: "CIDR of the hub VPC",
@@ -49,7 +76,14 @@ export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs]-?: stri
   resource_share_arns: "Map of spoke name (other accounts only) to the ARN of its RAM share",
   proxy_config_parameter: "SSM parameter naming the proxies' squid.conf: s3://<bucket>/squid.conf?versionId=<version>",
   proxy_log_group: "CloudWatch Logs group of the proxies' access.log and cache.log",
+  resource_gateway_id: "ID of the resource gateway the port blocks' resource configurations go through",
+  gateway_security_group_id: "Security group of the resource gateway (the proxy's clients)",
+  proxy_security_group_id: "Security group of the proxy instances",
+  proxy_nlb_security_group_id: "Security group of the proxy NLBs (ha; empty in single mode)",
+  proxy_launch_template_id: "Launch template of the proxies (every port block's Auto Scaling group)",
+  proxy_launch_template_version: "Latest version of the proxies' launch template",
+  proxy_config_bucket: "Bucket of squid.conf's objects: the base and one fragment per port block",
 };
 
-/** The name of one hub output, as Terraform and remote state know it. */
-export type HubOutputName = keyof HubOutputs;
+/** The name of one output of the hub core or the hub contract, as Terraform and remote state know it. */
+export type HubOutputName = keyof HubOutputs | keyof HubCoreOutputs;

@@ -1,63 +1,43 @@
-import { RamPrincipalAssociation } from "@cdktf/provider-aws/lib/ram-principal-association";
-import { RamResourceAssociation } from "@cdktf/provider-aws/lib/ram-resource-association";
-import { RamResourceShare } from "@cdktf/provider-aws/lib/ram-resource-share";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { VpclatticeResourceConfiguration } from "@cdktf/provider-aws/lib/vpclattice-resource-configuration";
 import { VpclatticeResourceGateway } from "@cdktf/provider-aws/lib/vpclattice-resource-gateway";
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import type { HubConfig } from "../config/model";
-import { LATTICE_NAME } from "../config/schema";
 import { EgressVpc } from "../network/egress-vpc";
 import { ProxyFleet } from "../proxy/fleet";
-import { hubSquidConf } from "../proxy/squid-conf";
-import { HUB_OUTPUT_DESCRIPTIONS, type HubOutputs } from "./contract";
+import { hubSquidBase } from "../proxy/squid-conf";
+import { HUB_OUTPUT_DESCRIPTIONS, type HubCoreOutputs, type HubOutputName } from "./contract";
 
-/** A spoke as the hub sees it. */
-export interface HubSpoke {
-  /** Spoke name: key of the hub's output maps and part of AWS names. */
-  readonly name: string;
-  /** The spoke's own proxy port. */
-  readonly port: number;
-  /** Account to share the spoke's resource configuration with through RAM. @default - the hub's account, no sharing */
-  readonly accountId?: string;
-  /** Domains this spoke may reach besides the hub's global list. @default [] */
-  readonly allowedDomains?: readonly string[];
-  /** Share with this organization or OU ARN instead of `accountId`. @default - accountId */
-  readonly sharePrincipal?: string;
-}
-
-/** What the hub builds and which spokes it serves. */
+/** What the hub core builds. */
 export interface EgressHubProps {
   /** Prefix of AWS resource names. */
   readonly name: string;
   /** Network, proxy and gateway settings (see `HubConfig`). */
   readonly hub: HubConfig;
-  /** The spokes to expose the proxy to, each on its own port. */
-  readonly spokes: readonly HubSpoke[];
-  /** Publish the hub contract (see `HubOutputs`) as Terraform outputs. @default true */
+  /** Publish the hub core's outputs (see `HubCoreOutputs`) as Terraform outputs. @default true */
   readonly publishOutputs?: boolean;
 }
 
 /**
- * The central egress hub: a VPC with NAT, a Squid proxy, and a VPC Lattice resource gateway
- * with one resource configuration per spoke, each exposing only that spoke's proxy port.
- * Spokes connect with Resource endpoints, so their CIDRs may overlap each other and the hub's.
+ * The central egress hub's core: a VPC with NAT, the Squid fleet's shared part and a VPC
+ * Lattice resource gateway - nothing that grows with spokes. Spokes reach it through the port
+ * blocks (see `HubPortBlock`), each with one resource configuration per spoke exposing only that
+ * spoke's proxy port; spokes connect with Resource endpoints, so their CIDRs may overlap each
+ * other and the hub's.
  */
 export class EgressHub extends Construct {
   /** The hub VPC: subnets, internet gateway and NAT. */
   readonly network: EgressVpc;
-  /** The Squid instances, their policy, logs and load balancers. */
+  /** The Squid fleet's shared part: config bucket and base config, logs, role, launch template, security groups. */
   readonly proxy: ProxyFleet;
   /** The VPC Lattice resource gateway every spoke's resource configuration goes through. */
   readonly resourceGateway: VpclatticeResourceGateway;
-  /** Per spoke name. */
-  readonly resourceConfigurations: Readonly<Record<string, VpclatticeResourceConfiguration>>;
+  /** The resource gateway's security group: the clients the proxy admits. */
+  readonly gatewaySecurityGroup: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: EgressHubProps) {
     super(scope, id);
-    validate(props);
     const { hub, name } = props;
 
     this.network = new EgressVpc(this, "network", {
@@ -85,6 +65,7 @@ export class EgressHub extends Construct {
       vpcId,
       tags: { Name: `${name}-resource-gateway` },
     });
+    this.gatewaySecurityGroup = gatewaySg;
     // Its own subnets, created up front for every AZ slot: `subnet_ids` forces a new gateway, which
     // would replace every resource configuration on it and every spoke's endpoint.
     this.resourceGateway = new VpclatticeResourceGateway(this, "resource-gateway", {
@@ -104,8 +85,7 @@ export class EgressHub extends Construct {
       vpcId,
       subnetIds: this.network.privateSubnetIds,
       loadBalancerSubnetIds: this.network.gatewaySubnetIds,
-      squidConf: hubSquidConf(hub, props.spokes),
-      listeners: props.spokes,
+      baseConfig: hubSquidBase(hub),
       clientSecurityGroupId: gatewaySg.id,
       mode: proxy.mode,
       instanceType: proxy.instanceType,
@@ -117,28 +97,9 @@ export class EgressHub extends Construct {
       fixedIp: proxy.fixedIp,
     });
 
-    const configurations: Record<string, VpclatticeResourceConfiguration> = {};
-    const shares: Record<string, string> = {};
-    for (const spoke of props.spokes) {
-      const target = this.proxy.targets[spoke.name];
-      const configuration = new VpclatticeResourceConfiguration(this, `config-${spoke.name}`, {
-        name: `${name}-${spoke.name}`,
-        type: "SINGLE",
-        protocol: "TCP",
-        portRanges: [String(spoke.port)],
-        resourceGatewayIdentifier: this.resourceGateway.id,
-        resourceConfigurationDefinition: [
-          target.kind === "dns" ? { dnsResource: [{ domainName: target.domainName, ipAddressType: "IPV4" }] } : { ipResource: [{ ipAddress: target.ipAddress }] },
-        ],
-        tags: { Name: `${name}-${spoke.name}`, "egresslink:spoke": spoke.name },
-      });
-      configurations[spoke.name] = configuration;
-      if (spoke.accountId) shares[spoke.name] = this.share(name, spoke, configuration, hub.ramWithinOrganization).arn;
-    }
-    this.resourceConfigurations = configurations;
-
     if (props.publishOutputs ?? true) {
-      const outputs: { [K in keyof HubOutputs]: unknown } = {
+      const { launchTemplate, loadBalancerSecurityGroup } = this.proxy;
+      publishOutputs(this, {
         region: hub.region,
         vpc_id: vpcId,
         vpc_cidr: hub.cidr,
@@ -147,45 +108,24 @@ export class EgressHub extends Construct {
         gateway_availability_zone_ids: this.network.gatewayAvailabilityZoneIds,
         nat_public_ips: this.network.natPublicIps,
         resource_gateway_arn: this.resourceGateway.arn,
-        resource_configuration_arns: Object.fromEntries(Object.entries(configurations).map(([spoke, c]) => [spoke, c.arn])),
-        proxy_ports: Object.fromEntries(props.spokes.map((s) => [s.name, s.port])),
-        resource_share_arns: shares,
         proxy_config_parameter: this.proxy.configParameter.name,
         proxy_log_group: this.proxy.logGroup.name,
-      };
-      for (const [key, value] of Object.entries(outputs)) {
-        const output = new TerraformOutput(this, key, { value, description: HUB_OUTPUT_DESCRIPTIONS[key as keyof HubOutputs] });
-        output.overrideLogicalId(key);
-      }
+        resource_gateway_id: this.resourceGateway.id,
+        gateway_security_group_id: gatewaySg.id,
+        proxy_security_group_id: this.proxy.securityGroup.id,
+        proxy_nlb_security_group_id: loadBalancerSecurityGroup?.id ?? "",
+        proxy_launch_template_id: launchTemplate.id,
+        proxy_launch_template_version: `${launchTemplate.latestVersion}`,
+        proxy_config_bucket: this.proxy.configBucket.bucket,
+      } satisfies { [K in keyof HubCoreOutputs]: unknown });
     }
-  }
-
-  /**
-   * Shares one spoke's resource configuration, and nothing else, with its account (or organization /
-   * OU). Outside an organization the spoke accepts the invitation (see `EgressSpoke`).
-   */
-  private share(name: string, spoke: HubSpoke, configuration: VpclatticeResourceConfiguration, withinOrganization: boolean): RamResourceShare {
-    const share = new RamResourceShare(this, `share-${spoke.name}`, {
-      name: `${name}-${spoke.name}`,
-      allowExternalPrincipals: !withinOrganization,
-      tags: { "egresslink:spoke": spoke.name },
-    });
-    new RamResourceAssociation(this, `share-config-${spoke.name}`, { resourceShareArn: share.arn, resourceArn: configuration.arn });
-    new RamPrincipalAssociation(this, `share-account-${spoke.name}`, { resourceShareArn: share.arn, principal: spoke.sharePrincipal ?? (spoke.accountId as string) });
-    return share;
   }
 }
 
-function validate(props: EgressHubProps): void {
-  const seenPorts = new Map<number, string>();
-  for (const spoke of props.spokes) {
-    if (!LATTICE_NAME.test(`${props.name}-${spoke.name}`)) {
-      throw new Error(`EgressHub: spoke '${spoke.name}' gives the resource configuration name '${props.name}-${spoke.name}', which VPC Lattice rejects`);
-    }
-    if (!Number.isInteger(spoke.port) || spoke.port < 1 || spoke.port > 65535) throw new Error(`EgressHub: spoke '${spoke.name}' has port ${spoke.port}, not 1-65535`);
-    const owner = seenPorts.get(spoke.port);
-    if (owner) throw new Error(`EgressHub: spokes '${owner}' and '${spoke.name}' both use port ${spoke.port}`);
-    seenPorts.set(spoke.port, spoke.name);
+/** Publishes `outputs` as Terraform outputs under their own names (`overrideLogicalId`), each with its contract description. */
+export function publishOutputs(scope: Construct, outputs: { readonly [K in HubOutputName]?: unknown }): void {
+  for (const [key, value] of Object.entries(outputs)) {
+    const output = new TerraformOutput(scope, key, { value, description: HUB_OUTPUT_DESCRIPTIONS[key as HubOutputName] });
+    output.overrideLogicalId(key);
   }
-  if (new Set(props.spokes.map((s) => s.name)).size !== props.spokes.length) throw new Error("EgressHub: spoke names must be unique");
 }

@@ -1,13 +1,13 @@
 import { DataTerraformRemoteState, DataTerraformRemoteStateS3, Fn, NamedRemoteWorkspace, Token, type TerraformRemoteState } from "cdktf";
 import { Construct } from "constructs";
 import type { CloudWorkspace } from "../state/backend";
-import type { HubOutputName } from "./contract";
+import { HUB_OUTPUT_DESCRIPTIONS, type HubCoreOutputs, type HubOutputName } from "./contract";
 
-/** Where the hub stack keeps its state. */
+/** Where a hub stack keeps its state: a port block's (which a spoke reads), or the hub core's. */
 export interface HubStateLocation {
   /** S3 bucket of the hub's state. */
   readonly bucket: string;
-  /** Key of the hub's state file, e.g. `egresslink/hub.tfstate`. */
+  /** Key of the state file, e.g. `egresslink/hub-ports-3100.tfstate` for a spoke on port 3128. */
   readonly key: string;
   /** Region of the bucket. */
   readonly region: string;
@@ -21,9 +21,10 @@ export interface HubStateLocation {
 }
 
 /**
- * Reads the hub contract (see `HubOutputs`) from the hub's state at plan time: its S3 state, or
- * its HCP Terraform / Terraform Enterprise workspace through the `remote` backend (the workspace
- * must share its state with the reader's).
+ * Reads the hub contract (see `HubOutputs`) at plan time from the state of the spoke's port block
+ * (or the hub core's outputs, see `HubCoreOutputs`, from the core's state): S3 state, or an HCP
+ * Terraform / Terraform Enterprise workspace through the `remote` backend (the workspace must
+ * share its state with the reader's).
  */
 export class HubRemoteState extends Construct {
   /** The `terraform_remote_state` data source; read outputs through the typed accessors rather than by name. */
@@ -65,6 +66,13 @@ export class HubRemoteState extends Construct {
   /** AZ IDs of the resource gateway's subnets. */
   gatewayAvailabilityZoneIds(): string[] {
     return this.state.getList("gateway_availability_zone_ids" satisfies HubOutputName);
+  }
+
+  /** Every output of the hub core (read from the core's state), typed. */
+  coreOutputs(): HubCoreOutputs {
+    const lists = new Set<HubOutputName>(["private_subnet_ids", "gateway_subnet_ids", "gateway_availability_zone_ids", "nat_public_ips"]);
+    const names = Object.keys(HUB_OUTPUT_DESCRIPTIONS).filter((n) => !["resource_configuration_arns", "proxy_ports", "resource_share_arns"].includes(n)) as (keyof HubCoreOutputs)[];
+    return Object.fromEntries(names.map((n) => [n, lists.has(n) ? this.state.getList(n) : this.state.getString(n)])) as unknown as HubCoreOutputs;
   }
 
   /** The proxy port of `spokeName`. */

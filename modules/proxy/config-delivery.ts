@@ -1,12 +1,36 @@
 /**
- * How squid.conf travels to the proxies. The config itself is an S3 object (no size limit: 1,000
- * spokes make ~200 KB; an SSM parameter holds 8 KB, about 170 spokes); a small SSM parameter
- * points at the object's current version, and the instances read that pointer every minute and
- * fetch the object only when it changed. Pure, so the sync script and the tests share the format.
+ * How squid.conf travels to the proxies. It is S3 objects (no size limit: 1,000 spokes make
+ * ~280 KB; an SSM parameter holds 8 KB, about 170 spokes): the base config, written by the hub
+ * core, and one fragment per port block, written by that block's stack, so that adding a spoke
+ * touches only its block's object. A small SSM parameter per object points at its current
+ * version: the base's at `proxyConfigParameterName`, each block's under
+ * `portBlockParameterPath`, named by the block's first port. The instances read the pointers
+ * every minute, fetch the objects only when one changed, and assemble the file (see
+ * `assembleSquidConf`). Pure, so the sync script and the tests share the format.
  */
 
-/** The object's key in the config bucket. */
+/** The base config's key in the config bucket. */
 export const PROXY_CONFIG_KEY = "squid.conf";
+
+/** A port block's fragment's key in the config bucket (`"*"`: all of them, for IAM). */
+export function portBlockConfigKey(start: number | "*"): string {
+  return `ports/${start}.conf`;
+}
+
+/** The SSM parameter naming the base config's current version. */
+export function proxyConfigParameterName(name: string): string {
+  return `/egresslink/${name}/proxy/squid.conf`;
+}
+
+/** The SSM path under which each port block's parameter names its fragment's current version. */
+export function portBlockParameterPath(name: string): string {
+  return `/egresslink/${name}/proxy/ports`;
+}
+
+/** A port block's parameter, under `portBlockParameterPath`. */
+export function portBlockParameterName(name: string, start: number): string {
+  return `${portBlockParameterPath(name)}/${start}`;
+}
 
 /** The pointer's value: `s3://<bucket>/<key>?versionId=<version>`. */
 export function proxyConfigPointer(bucket: string, key: string, versionId: string): string {

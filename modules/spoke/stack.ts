@@ -3,14 +3,16 @@ import type { Construct } from "constructs";
 import type { EgressConfig, SpokeConfig, SpokeVpcConfig } from "../config/model";
 import { EgressStack } from "../core/stack";
 import type { HubStateLocation } from "../hub/remote-state";
-import { cloudWorkspace, stackWorkspacePrefix, stateKey, type CloudWorkspace, type StateLocation } from "../state/backend";
+import { cloudWorkspace, stackStateReader, stackWorkspacePrefix, stateKey, type CloudWorkspace, type StateLocation } from "../state/backend";
 import type { StateKeyGrant } from "../state/state-bucket";
 import { EgressSpoke } from "./egress-spoke";
 import { renderDockerDropIn, renderEcsEnvironment, renderEnvironmentFile, renderKubernetesEnv } from "./proxy-settings";
-import { HUB_STACK, spokeStackName } from "../core/stack-names";
+import { portBlockStackName, spokeStackName } from "../core/stack-names";
+import { portBlockStart } from "../proxy/port-blocks";
 
 /**
- * One project VPC's stack: its {@link EgressSpoke}, its own state (S3 or workspace), the hub read from the hub's state.
+ * One project VPC's stack: its {@link EgressSpoke}, its own state (S3 or workspace), the hub read
+ * from its port block's state (`hub-ports-<first port>`, see `HubPortBlockStack`).
  * A retired spoke's stack keeps only the provider and the backend (same state key): deploying it
  * destroys everything its state holds, while the hub still serves the spoke's port.
  */
@@ -72,7 +74,12 @@ export function spokeStateGrant(config: EgressConfig, spoke: SpokeConfig): State
   const roleArn = spoke.roleArn;
   if (state.backend !== "s3" || state.roleArn !== undefined || spoke.accountId === undefined || !roleArn) return undefined;
   const stack = spokeStackName(spoke.name);
-  return { roleArn, stateKey: stateKey(state.keyPrefix, stack), workspaceKeyPrefix: stackWorkspacePrefix(state.keyPrefix, stack), readKeys: [stateKey(state.keyPrefix, HUB_STACK)] };
+  return { roleArn, stateKey: stateKey(state.keyPrefix, stack), workspaceKeyPrefix: stackWorkspacePrefix(state.keyPrefix, stack), readKeys: [stateKey(state.keyPrefix, spokeHubStack(spoke))] };
+}
+
+/** The stack whose state a spoke reads the hub contract from: its port block's. */
+export function spokeHubStack(spoke: Pick<SpokeConfig, "port">): string {
+  return portBlockStackName(portBlockStart(spoke.port));
 }
 
 /**
@@ -83,9 +90,9 @@ export function spokeStateGrant(config: EgressConfig, spoke: SpokeConfig): State
 function spokeStateAccess(config: EgressConfig, spoke: SpokeConfig): { readonly own: StateLocation | CloudWorkspace; readonly hub: HubStateLocation | CloudWorkspace } {
   const { state } = config;
   const stack = spokeStackName(spoke.name);
-  if (state.backend === "cloud") return { own: cloudWorkspace(state, config.name, stack), hub: cloudWorkspace(state, config.name, HUB_STACK) };
+  if (state.backend === "cloud") return { own: cloudWorkspace(state, config.name, stack), hub: stackStateReader(config, spokeHubStack(spoke)) };
   const grant = spokeStateGrant(config, spoke);
   const access = { roleArn: state.roleArn ?? grant?.roleArn, workspaceKeyPrefix: grant?.workspaceKeyPrefix };
   const { bucket, region, keyPrefix } = state;
-  return { own: { bucket, region, keyPrefix, ...access }, hub: { bucket, region, key: stateKey(keyPrefix, HUB_STACK), ...access } };
+  return { own: { bucket, region, keyPrefix, ...access }, hub: stackStateReader(config, spokeHubStack(spoke), access) };
 }

@@ -2,6 +2,7 @@ import { DataTerraformRemoteState, getHostNameType, NamedRemoteWorkspace, S3Back
 import type { Construct } from "constructs";
 import { workspaceName } from "./workspaces";
 import type { CloudStateConfig, EgressConfig } from "../config/model";
+import type { HubStateLocation } from "../hub/remote-state";
 
 /** Where the egress stacks keep their Terraform state. */
 export interface StateLocation {
@@ -121,6 +122,16 @@ export function stackStateLocation(config: EgressConfig, stackName: string): Sta
   const { state } = config;
   if (state.backend === "cloud") return cloudWorkspace(state, config.name, stackName);
   return { bucket: state.bucket, region: state.region, keyPrefix: state.keyPrefix, roleArn: state.roleArn };
+}
+
+/**
+ * Where another stack reads `stackName`'s state (`terraform_remote_state`): its S3 key, with the
+ * reader's `access` (a role, a workspace key prefix it may list), or its workspace.
+ */
+export function stackStateReader(config: EgressConfig, stackName: string, access: { readonly roleArn?: string; readonly workspaceKeyPrefix?: string } = { roleArn: config.state.backend === "s3" ? config.state.roleArn : undefined }): HubStateLocation | CloudWorkspace {
+  const { state } = config;
+  if (state.backend === "cloud") return cloudWorkspace(state, config.name, stackName);
+  return { bucket: state.bucket, region: state.region, key: stateKey(state.keyPrefix, stackName), ...access };
 }
 
 /** `stackName`'s workspace under `state.workspaces`. */
