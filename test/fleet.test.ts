@@ -150,7 +150,7 @@ describe("proxy fleet, ha mode (default)", () => {
     expect(object.content).toContain("%%{spoke}note");
     expect(object.content).not.toContain("project-a");
     const parameter = resourceAt(hub, "aws_ssm_parameter", "proxy/config");
-    expect(parameter).toMatchObject({ name: "/egresslink/egress/proxy/squid.conf", type: "String" });
+    expect(parameter).toMatchObject({ name: "/egresslink/egress/proxy/base", type: "String" });
     expect(parameter.value).toBe(`s3://${ref(bucket, "bucket")}/squid.conf?versionId=${ref(addressAt(hub, "aws_s3_object", "proxy/config-bucket/squid-conf"), "version_id")}`);
     expect(hub.output?.proxy_config_bucket).toMatchObject({ value: ref(bucket, "bucket") });
     const fragment = resourceAt(block, "aws_s3_object", "ports-3100/config");
@@ -171,7 +171,7 @@ describe("proxy fleet, ha mode (default)", () => {
     const parameter = addressAt(hub, "aws_ssm_parameter", "proxy/config");
     const logs = addressAt(hub, "aws_cloudwatch_log_group", "proxy/logs");
     const bucketArn = ref(addressAt(hub, "aws_s3_bucket", "proxy/config-bucket"), "arn");
-    const under = (name: string) => `\${replace(${parameter}.arn, "/egresslink/egress/proxy/squid.conf", "${name}")}`;
+    const under = (name: string) => `\${replace(${parameter}.arn, "/egresslink/egress/proxy/base", "${name}")}`;
     expect(statements).toEqual([
       { sid: "ReadProxyConfig", actions: ["ssm:GetParameter"], resources: [ref(parameter, "arn")] },
       { sid: "ReadPortBlockConfig", actions: ["ssm:GetParametersByPath", "ssm:GetParameter"], resources: [under("/egresslink/egress/proxy/ports"), under("/egresslink/egress/proxy/ports/*")] },

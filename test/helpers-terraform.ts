@@ -89,7 +89,7 @@ export function mockHubOutputs(config: EgressConfig): HubOutputs {
       (_, i) => `arn:${partition}:ram:${region}:${account}:resource-share/0a0a0a0a-0000-4000-8000-${i.toString(16).padStart(12, "0")}`,
       (s) => s.accountId !== undefined && s.accountId !== config.hub.accountId,
     ),
-    proxy_config_parameter: `/egresslink/${config.name}/proxy/squid.conf`,
+    proxy_config_parameter: `/egresslink/${config.name}/proxy/base`,
     proxy_log_group: `/egresslink/${config.name}/proxy`,
   };
 }

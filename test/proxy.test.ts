@@ -267,7 +267,7 @@ describe("proxyConfigPointer", () => {
 });
 
 describe("renderProxyUserData", () => {
-  const input = { region: "ap-northeast-1", configParameterName: "/egresslink/egress/proxy/squid.conf", portBlockParameterPath: "/egresslink/egress/proxy/ports", logGroupName: "/egresslink/egress/proxy" };
+  const input = { region: "ap-northeast-1", configParameterName: "/egresslink/egress/proxy/base", portBlockParameterPath: "/egresslink/egress/proxy/ports", logGroupName: "/egresslink/egress/proxy" };
   const doc = parse(renderProxyUserData(input));
   const files = Object.fromEntries((doc.write_files as { path: string; content: string }[]).map((f) => [f.path, f.content]));
 
@@ -282,7 +282,7 @@ describe("renderProxyUserData", () => {
     expect(doc.runcmd).toContainEqual(["systemctl", "enable", "--now", "egresslink-squid-sync.timer"]);
     expect(files["/etc/systemd/system/egresslink-squid-sync.timer"]).toMatch(/OnCalendar=minutely/);
     expect(files["/etc/systemd/system/egresslink-squid-sync.service"]).toMatch(/ExecStart=\/usr\/local\/sbin\/egresslink-squid-sync/);
-    expect(files["/usr/local/sbin/egresslink-squid-sync"]).toContain("--name '/egresslink/egress/proxy/squid.conf'");
+    expect(files["/usr/local/sbin/egresslink-squid-sync"]).toContain("--name '/egresslink/egress/proxy/base'");
     expect(files["/usr/local/sbin/egresslink-squid-sync"]).toContain("get-parameters-by-path --region 'ap-northeast-1' --path '/egresslink/egress/proxy/ports'");
   });
 

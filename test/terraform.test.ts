@@ -34,12 +34,12 @@ function shippedStacks(): StackUnderTest[] {
 
 /** Broken on purpose: each must fail, or the harness proves nothing. */
 function controlStacks(): StackUnderTest[] {
-  const hub = structuredClone(synthConfig(defaultConfig()).json.hub);
-  for (const group of Object.values(hub.resource?.aws_lb_target_group ?? {})) group.port = 0;
+  const block = structuredClone(synthConfig(defaultConfig()).json["hub-ports-3100"]);
+  for (const group of Object.values(block.resource?.aws_lb_target_group ?? {})) group.port = 0;
   const { stack } = buildConsumerApp(Testing.app().outdir);
   const outputs = mockHubOutputs(defaultConfig());
   return [
-    { label: "control: hub with target groups on port 0", json: hub },
+    { label: "control: port block with target groups on port 0", json: block, hubOutputs: mockCoreOutputs(defaultConfig()) },
     {
       label: "control: a spoke the hub does not list",
       json: JSON.parse(Testing.synth(stack)) as TerraformJson,

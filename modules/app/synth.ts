@@ -11,6 +11,7 @@ import { basename, dirname, join, normalize, resolve, sep } from "node:path";
 import { TerraformStack, type ISynthesisSession } from "cdktf";
 import type { EgressConfig } from "../config/model";
 import { stackHcl } from "./hcl";
+import { renderSplitStateScript, SPLIT_STATE_SCRIPT, splitStateMoves } from "../hub/split-state";
 
 /** The job will not write to the output folder; the message names the path and says what to do. */
 export class OutputRefusedError extends Error {}
@@ -74,7 +75,7 @@ const STACKS = "stacks";
 /** Where the folders of stacks the config no longer has keep the user's files. */
 const RETIRED_STACKS = "retired-stacks";
 /** The files cdktf writes in a stack folder: only these may be replaced or removed there. */
-const GENERATED_STACK_FILES = ["cdk.tf.json", "cdk.tf", "metadata.json"];
+const GENERATED_STACK_FILES = ["cdk.tf.json", "cdk.tf", "metadata.json", SPLIT_STATE_SCRIPT];
 /** Inside a staging folder while it holds generated files only: names the pid of the run writing it. */
 const STAGING_MARKER = ".egresslink-staging";
 
@@ -131,7 +132,7 @@ async function synthesizeAndReplace(config: EgressConfig, target: string, checkp
 async function synthesizeStacks(config: EgressConfig, outdir: string, target: string, checkpoint: () => Promise<void>, notify: (line: string) => void): Promise<void> {
   // Loaded here, not at the top: the provider classes take a second to load, and a refused
   // output folder or a bad config is answered before they are needed.
-  const { buildApp } = await import("./build");
+  const [{ buildApp }, { HubPortBlockStack, HubStack }] = await Promise.all([import("./build"), import("../hub/stack")]);
   const app = buildApp(config, outdir);
   await checkpoint();
   const stacks = app.node.findAll().filter((c): c is TerraformStack => TerraformStack.isStack(c));
@@ -151,6 +152,12 @@ async function synthesizeStacks(config: EgressConfig, outdir: string, target: st
   if (!app.skipValidation) {
     const errors = app.node.validate();
     if (errors.length) throw new Error(`App-level validation failed:\n  ${errors.join("\n  ")}`);
+  }
+  // Beside the hub core's stack: the state commands that move a 0.1 hub's resources into the port blocks' states.
+  const hub = stacks.find((s) => s instanceof HubStack);
+  if (hub) {
+    const script = join(outdir, dirname(app.manifest.forStack(hub).synthesizedStackPath), SPLIT_STATE_SCRIPT);
+    writeFileSync(script, renderSplitStateScript(splitStateMoves(stacks.filter((s) => s instanceof HubPortBlockStack))), { mode: 0o755 });
   }
   app.manifest.writeToFile();
 }

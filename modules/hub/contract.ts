@@ -74,7 +74,7 @@ export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs | keyof 
   resource_configuration_arns: "Map of spoke name to the ARN of its resource configuration",
   proxy_ports: "Map of spoke name to its proxy port",
   resource_share_arns: "Map of spoke name (other accounts only) to the ARN of its RAM share",
-  proxy_config_parameter: "SSM parameter naming the proxies' squid.conf: s3://<bucket>/squid.conf?versionId=<version>",
+  proxy_config_parameter: "SSM parameter naming the proxies' base squid.conf: s3://<bucket>/squid.conf?versionId=<version> (each port block's part: under /egresslink/<name>/proxy/ports/)",
   proxy_log_group: "CloudWatch Logs group of the proxies' access.log and cache.log",
   resource_gateway_id: "ID of the resource gateway the port blocks' resource configurations go through",
   gateway_security_group_id: "Security group of the resource gateway (the proxy's clients)",

@@ -17,9 +17,14 @@ export function portBlockConfigKey(start: number | "*"): string {
   return `ports/${start}.conf`;
 }
 
-/** The SSM parameter naming the base config's current version. */
+/**
+ * The SSM parameter naming the base config's current version. Not the whole-file parameter of
+ * egresslink 0.1 (`/egresslink/<name>/proxy/squid.conf`): proxies still running 0.1's sync script
+ * would apply a base without any spoke; with that parameter gone, they keep their running config
+ * until the instance refresh replaces them.
+ */
 export function proxyConfigParameterName(name: string): string {
-  return `/egresslink/${name}/proxy/squid.conf`;
+  return `/egresslink/${name}/proxy/base`;
 }
 
 /** The SSM path under which each port block's parameter names its fragment's current version. */
