@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { buildConsumerApp, DEPLOYMENT_NAME, HUB_STATE, SPOKE_NAME } from "../examples/consumer-app/main";
 import { stateKey } from "../modules/state/backend";
-import { HUB_STACK } from "../modules/core/stack-names";
+import { spokeHubStack } from "../modules/core/stack-names";
 import { addressAt, defaultConfig, resourceAt, resources, type TerraformJson } from "./helpers";
 
 describe("examples/consumer-app: another team's app importing the modules", () => {
@@ -14,10 +14,11 @@ describe("examples/consumer-app: another team's app importing the modules", () =
     expect(config.spokes.find((s) => s.name === SPOKE_NAME)?.vpc.kind).toBe("external");
   });
 
-  test("points at the default hub's state location", () => {
+  test("points at the state of its port block in the default hub (what the summary prints for project-e)", () => {
     const { state } = defaultConfig();
     if (state.backend !== "s3") throw new Error("the default config keeps its state in S3");
-    expect(HUB_STATE).toEqual({ bucket: state.bucket, key: stateKey(state.keyPrefix, HUB_STACK), region: state.region });
+    const spoke = defaultConfig().spokes.find((s) => s.name === SPOKE_NAME)!;
+    expect(HUB_STATE).toEqual({ bucket: state.bucket, key: stateKey(state.keyPrefix, spokeHubStack(spoke)), region: state.region });
     expect(Object.values(tf.data?.terraform_remote_state ?? {})).toEqual([{ backend: "s3", config: { bucket: HUB_STATE.bucket, key: HUB_STATE.key, region: HUB_STATE.region } }]);
   });
 

@@ -179,13 +179,19 @@ programDescribe("cdktf deploy, as printed, against a stub terraform", () => {
     expect(projects.default.summaryCommands).toEqual([
       "cdktf deploy egress-state",
       "cdktf deploy hub --ignore-missing-stack-dependencies",
+      "cdktf deploy hub-ports-3100 --ignore-missing-stack-dependencies",
       "cdktf deploy 'spoke-*' --ignore-missing-stack-dependencies",
       "cdktf deploy '*'",
     ]);
-    expect(projects.cloud.summaryCommands).toEqual(["cdktf deploy hub", "cdktf deploy 'spoke-*' --ignore-missing-stack-dependencies", "cdktf deploy '*'"]);
+    expect(projects.cloud.summaryCommands).toEqual([
+      "cdktf deploy hub",
+      "cdktf deploy hub-ports-3100 --ignore-missing-stack-dependencies",
+      "cdktf deploy 'spoke-*' --ignore-missing-stack-dependencies",
+      "cdktf deploy '*'",
+    ]);
     expect(projects.interconnect.summaryCommands).toEqual(["cdktf deploy egress-state", "cdktf deploy hub interconnect --ignore-missing-stack-dependencies", "cdktf deploy '*'"]);
     expect(projects.retiring.summaryCommands).toEqual(
-      expect.arrayContaining(["cdktf deploy spoke-project-b --ignore-missing-stack-dependencies", "cdktf deploy egress-state hub"].map((c) => expect.stringContaining(c))),
+      expect.arrayContaining(["cdktf deploy spoke-project-b --ignore-missing-stack-dependencies", "cdktf deploy egress-state hub-ports-3100 --ignore-missing-stack-dependencies"].map((c) => expect.stringContaining(c))),
     );
     expect(readmeCommands().length).toBeGreaterThanOrEqual(8);
   });

@@ -250,7 +250,7 @@ programDescribe("the main job never loses a user's file (real processes)", () =>
     expect([next.code, next.stderr]).toEqual([0, expect.any(String)]);
     expect(leftovers(work)).toEqual([]);
     expect(snapshot(work, (rel) => !rel.includes("cdktf.out"))).toEqual(userFiles);
-    expect(Object.keys(JSON.parse(readFileSync(join(project, "cdktf.out", "manifest.json"), "utf8")).stacks)).toHaveLength(6);
+    expect(Object.keys(JSON.parse(readFileSync(join(project, "cdktf.out", "manifest.json"), "utf8")).stacks)).toHaveLength(7);
   }, RUN_TIMEOUT_MS);
 
   test("Terraform's files in stack folders and other files in the output survive a re-synth, also for a removed spoke", async () => {
@@ -276,7 +276,7 @@ programDescribe("the main job never loses a user's file (real processes)", () =>
     const isUserFile = (rel: string) => rel in userFiles;
     const before = snapshot(out, isUserFile);
     expect(Object.keys(before)).toHaveLength(Object.keys(userFiles).length);
-    const oldHub = readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8");
+    const [oldHub, oldBlock] = ["hub", "hub-ports-3100"].map((stack) => readFileSync(join(out, "stacks", stack, "cdk.tf.json"), "utf8"));
     const data = defaultConfigData();
     delete data.spokes["project-d"];
     data.hub.proxy.allowedDomains.push("updates.example.com");
@@ -289,10 +289,12 @@ programDescribe("the main job never loses a user's file (real processes)", () =>
     expect(result.stderr).toContain("note: stack spoke-project-d is no longer in the config; the files of yours in its folder (Terraform state, .terraform/, ...) are kept in retired-stacks/spoke-project-d/ of the output");
     expect(leftovers(work)).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { stacks: Record<string, { synthesizedStackPath: string }> };
-    expect(Object.keys(manifest.stacks).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c"]);
+    expect(Object.keys(manifest.stacks).sort()).toEqual(["egress-state", "hub", "hub-ports-3100", "spoke-project-a", "spoke-project-b", "spoke-project-c"]);
     for (const stack of Object.values(manifest.stacks)) expect(JSON.parse(readFileSync(join(out, stack.synthesizedStackPath), "utf8")).terraform).toBeDefined();
+    // The new config's global allow-list is in the hub core's base config; the removed spoke left its port block.
     expect(readFileSync(join(out, "stacks", "hub", "cdk.tf.json"), "utf8")).not.toBe(oldHub);
-    expect(readdirSync(join(out, "stacks")).sort()).toEqual(["egress-state", "hub", "spoke-project-a", "spoke-project-b", "spoke-project-c"]);
+    expect(readFileSync(join(out, "stacks", "hub-ports-3100", "cdk.tf.json"), "utf8")).not.toBe(oldBlock);
+    expect(readdirSync(join(out, "stacks")).sort()).toEqual(["egress-state", "hub", "hub-ports-3100", "spoke-project-a", "spoke-project-b", "spoke-project-c"]);
     expect(readdirSync(join(out, "retired-stacks", "spoke-project-d")).sort()).toEqual([".terraform", "terraform.tfstate"]);
   }, RUN_TIMEOUT_MS);
 

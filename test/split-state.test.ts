@@ -50,10 +50,14 @@ describe.each(Object.keys(BEFORE))("%s: the split keeps 0.1's hub addresses", (f
     expect(moves.map((m) => m.stack)).toEqual(blocks.map((b) => b.node.id));
   });
 
-  test("the script moves each address once, quoted, from the hub's state into its block's", () => {
+  test("the script lists each block's addresses once, as written to its address file", () => {
     const script = renderSplitStateScript(moves);
-    const lines = script.split("\n").filter((l) => l.startsWith("  move "));
-    expect(lines).toEqual(moves.flatMap((m) => m.addresses.map((a) => `  move ${m.stack} '${a}'`)));
+    for (const { stack, addresses } of moves) {
+      const [, listed] = script.match(new RegExp(`cat > "\\$work/${stack}\\.addresses" <<'EGRESSLINK_ADDRESSES'\\n([^]*?)\\nEGRESSLINK_ADDRESSES`))!;
+      expect([stack, listed.split("\n")]).toEqual([stack, addresses]);
+    }
+    // Addresses are plain words, safe in the quoted here-document.
+    expect(moves.flatMap((m) => m.addresses).filter((a) => !/^[A-Za-z0-9_.-]+$/.test(a))).toEqual([]);
   });
 });
 
@@ -75,7 +79,7 @@ programDescribe("split-state.sh on a 0.1 hub state, with Terraform", () => {
   }
 
   test.each(["egress.config.yaml", "examples/cross-account.yaml"])(
-    "%s: pull, move and push leave the hub core's resources in the hub's state and each block's in its own, nothing lost",
+    "%s: pull, split and push leave the hub core's resources in the hub's state and each block's in its own, nothing lost",
     async (file) => {
       const { json, moves } = split(file);
       const root = join(work, file.replace(/\W+/g, "-"));

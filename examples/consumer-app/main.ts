@@ -1,6 +1,6 @@
 /**
  * A project team's own CDKTF app that joins the egress hub: all it needs from the platform team
- * is the hub's state location and its spoke name. It imports the package by name, as an app that
+ * is the state location of its spoke's port block and its spoke name. It imports the package by name, as an app that
  * installed it does; in this repo, tsconfig `paths` (tsc, tsx) and jest's `moduleNameMapper` map
  * "egresslink" to modules/index.ts, and test/consumer-package.test.ts runs this file in a fresh app
  * that installed the packed tarball.
@@ -17,8 +17,11 @@ import type { Construct } from "constructs";
 import { join } from "node:path";
 import { EgressSpoke, ServiceEndpoints, type HubStateLocation } from "egresslink";
 
-/** Where the platform team's hub keeps its state: the default example's bucket and key. */
-export const HUB_STATE: HubStateLocation = { bucket: "egresslink-tfstate-example", key: "egresslink/hub.tfstate", region: "ap-northeast-1" };
+/**
+ * Where the hub contract for this spoke is: the state of its port block (ports 3100-3149 of the
+ * default example), which the platform's summary prints for each external spoke.
+ */
+export const HUB_STATE: HubStateLocation = { bucket: "egresslink-tfstate-example", key: "egresslink/hub-ports-3100.tfstate", region: "ap-northeast-1" };
 /** The hub deployment's `name` and this team's spoke name in the platform's config. */
 export const DEPLOYMENT_NAME = "egress";
 export const SPOKE_NAME = "project-e";

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EgressConfig, SpokeConfig } from "../config/model";
 import { portBlocks, portBlockStart } from "../proxy/port-blocks";
-import { HUB_PORTS_STACK_PREFIX, HUB_STACK, portBlockStackName, SPOKE_STACK_PREFIX, spokeStackName } from "../core/stack-names";
+import { HUB_PORTS_STACK_PREFIX, HUB_STACK, SPOKE_STACK_PREFIX, spokeHubStack, spokeStackName } from "../core/stack-names";
+import { stackStateReader } from "../state/backend";
 
 /** What one synthesized stack holds. */
 export interface StackSummary {
@@ -81,7 +82,7 @@ export function deploySteps(dependencies: Readonly<Record<string, readonly strin
  */
 function retirementSteps(spoke: SpokeConfig, config: EgressConfig, stacks: readonly StackSummary[]): string[] {
   const hub = stacks.find((s) => s.name === HUB_STACK);
-  const block = portBlockStackName(portBlockStart(spoke.port));
+  const block = spokeHubStack(spoke);
   const lastOfBlock = config.spokes.every((s) => s.name === spoke.name || portBlockStart(s.port) !== portBlockStart(spoke.port));
   const before = hub?.dependencies ?? [];
   const blockRun = deployCommand([...before, block], stacks);
@@ -109,6 +110,12 @@ function proxyFleet(config: EgressConfig): string {
   if (proxy.mode === "single") return `1 x ${proxy.instanceType}, fixed IP ${proxy.fixedIp}`;
   const groups = portBlocks(config.spokes).length;
   return `${proxy.minInstances} x ${proxy.instanceType} per NLB, ${groups} NLB${groups === 1 ? "" : "s"}`;
+}
+
+/** Where `stack`'s state is, as a reader names it: S3 bucket, key and Region, or the workspace. */
+function stateLocationText(config: EgressConfig, stack: string): string {
+  const location = stackStateReader(config, stack);
+  return "organization" in location ? `workspace ${location.workspace} (organization ${location.organization})` : `bucket ${location.bucket}, key ${location.key}, region ${location.region}`;
 }
 
 /** The summary the main job prints after synthesis. */
@@ -150,6 +157,11 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
   const retirement = retired.length
     ? ["", "Retiring: the hub keeps serving each retired spoke until its entry is removed from the config", ...retired.flatMap((s) => retirementSteps(s, config, stacks))]
     : [];
+  // Teams that deploy their spoke with their own app pass this to EgressSpoke as `hubState`.
+  const external = config.spokes.filter((s) => s.vpc.kind === "external" && !s.retired);
+  const externalState = external.length
+    ? ["", "External spokes: their teams' apps read the hub contract (EgressSpoke's hubState) from their port block's state", ...external.map((s) => `  ${s.name}: ${stateLocationText(config, spokeHubStack(s))}`)]
+    : [];
   const warnings = config.warnings?.length
     ? ["", `Warnings (${config.warnings.length}): valid, but probably not what you meant`, ...config.warnings.map((w) => `  ${w.path}: ${w.message}`)]
     : [];
@@ -161,6 +173,7 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     "",
     `Hub: ${config.hub.region}, VPC ${config.hub.cidr}, ${config.hub.zones.count} AZs, NAT ${config.hub.natGateways}, proxy ${config.hub.proxy.mode} (${proxyFleet(config)})`,
     table(spokeRows),
+    ...externalState,
     ...interconnect,
     "",
     "Deploy order (stacks of one step deploy in parallel):",

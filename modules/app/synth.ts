@@ -12,6 +12,7 @@ import { TerraformStack, type ISynthesisSession } from "cdktf";
 import type { EgressConfig } from "../config/model";
 import { stackHcl } from "./hcl";
 import { renderSplitStateScript, SPLIT_STATE_SCRIPT, splitStateMoves } from "../hub/split-state";
+import { HUB_STACK } from "../core/stack-names";
 
 /** The job will not write to the output folder; the message names the path and says what to do. */
 export class OutputRefusedError extends Error {}
@@ -75,7 +76,7 @@ const STACKS = "stacks";
 /** Where the folders of stacks the config no longer has keep the user's files. */
 const RETIRED_STACKS = "retired-stacks";
 /** The files cdktf writes in a stack folder: only these may be replaced or removed there. */
-const GENERATED_STACK_FILES = ["cdk.tf.json", "cdk.tf", "metadata.json", SPLIT_STATE_SCRIPT];
+const GENERATED_STACK_FILES = ["cdk.tf.json", "cdk.tf", "metadata.json"];
 /** Inside a staging folder while it holds generated files only: names the pid of the run writing it. */
 const STAGING_MARKER = ".egresslink-staging";
 
@@ -361,6 +362,9 @@ function ownedFiles(folder: string): Set<string> | undefined {
       if (parts.length === 3 && parts[0] === STACKS && parts[1] !== "." && parts[1] !== ".." && GENERATED_STACK_FILES.includes(parts[2])) owned.add(parts.join(sep));
     }
   }
+  // The hub's state commands (see split-state.ts), written beside its stack file.
+  const script = join(STACKS, HUB_STACK, SPLIT_STATE_SCRIPT);
+  if ([...owned].some((file) => file.startsWith(join(STACKS, HUB_STACK) + sep)) && lstatOrUndefined(join(folder, script))?.isFile()) owned.add(script);
   return owned;
 }
 

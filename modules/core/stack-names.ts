@@ -2,6 +2,7 @@
  * Stack names: each is a folder under `<out>/stacks/`, a state key or workspace name, and a
  * `cdktf deploy` argument. Pure, so that config checks and the summary need no provider classes.
  */
+import { portBlockStart } from "../proxy/port-blocks";
 
 /** Name of the bootstrap stack that creates the state bucket. */
 export const STATE_STACK = "egress-state";
@@ -15,6 +16,11 @@ export const HUB_PORTS_STACK_PREFIX = "hub-ports-";
 /** Name of a port block's stack (and of its state file), by the block's first port (see `portBlocks`). */
 export function portBlockStackName(start: number): string {
   return `${HUB_PORTS_STACK_PREFIX}${start}`;
+}
+
+/** The stack whose state a spoke reads the hub contract from: its port block's. */
+export function spokeHubStack(spoke: { readonly port: number }): string {
+  return portBlockStackName(portBlockStart(spoke.port));
 }
 
 /** Name of the interconnect stack (and of its state file). */

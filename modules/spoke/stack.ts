@@ -7,8 +7,7 @@ import { cloudWorkspace, stackStateReader, stackWorkspacePrefix, stateKey, type 
 import type { StateKeyGrant } from "../state/state-bucket";
 import { EgressSpoke } from "./egress-spoke";
 import { renderDockerDropIn, renderEcsEnvironment, renderEnvironmentFile, renderKubernetesEnv } from "./proxy-settings";
-import { portBlockStackName, spokeStackName } from "../core/stack-names";
-import { portBlockStart } from "../proxy/port-blocks";
+import { spokeHubStack, spokeStackName } from "../core/stack-names";
 
 /**
  * One project VPC's stack: its {@link EgressSpoke}, its own state (S3 or workspace), the hub read
@@ -75,11 +74,6 @@ export function spokeStateGrant(config: EgressConfig, spoke: SpokeConfig): State
   if (state.backend !== "s3" || state.roleArn !== undefined || spoke.accountId === undefined || !roleArn) return undefined;
   const stack = spokeStackName(spoke.name);
   return { roleArn, stateKey: stateKey(state.keyPrefix, stack), workspaceKeyPrefix: stackWorkspacePrefix(state.keyPrefix, stack), readKeys: [stateKey(state.keyPrefix, spokeHubStack(spoke))] };
-}
-
-/** The stack whose state a spoke reads the hub contract from: its port block's. */
-export function spokeHubStack(spoke: Pick<SpokeConfig, "port">): string {
-  return portBlockStackName(portBlockStart(spoke.port));
 }
 
 /**
