@@ -321,19 +321,75 @@ export async function validateStacks(stacks: readonly StackUnderTest[]): Promise
   }
 }
 
-/** Validates every stack (in one run), then runs each one's mocked apply, `parallel` at a time, in folders under a new temporary root. */
-export async function checkStacks(stacks: readonly StackUnderTest[], parallel = 3): Promise<Map<string, TerraformResult>> {
-  const { root, env, providerDir, dirs } = await workspace(stacks);
-  const validated = await validateAll(dirs, root, providerDir, env);
-  const results = new Map<string, TerraformResult>();
-  let next = 0;
-  const worker = async () => {
-    while (next < stacks.length) {
-      const { label } = stacks[next++];
-      results.set(label, { validate: validated.get(label)!, apply: await runTerraform(["test", "-no-color"], dirs.get(label)!, env) });
-    }
+/**
+ * The mocked apply of many stacks in one `terraform test` run (the provider's schema loads once per
+ * run, seconds each): a root whose modules are the stacks. A provider block inside a module would
+ * escape the test file's mocks, so each stack's provider configurations move to the root as
+ * aliases (`s<i>_default`, `s<i>_<alias>`), passed to its module and mocked there; its
+ * remote-state overrides target `module.s<i>`. A stack passes when the run passes; when it fails,
+ * every stack of it fails, each with the diagnostics naming its module (or, if none does, the run's output).
+ */
+async function mockApplyTogether(stacks: readonly StackUnderTest[], dir: string, providerDir: string, env: NodeJS.ProcessEnv): Promise<Map<string, { ok: boolean; output: string }>> {
+  mkdirSync(join(dir, "tests"), { recursive: true });
+  const root: { terraform: unknown; provider: { aws: Record<string, unknown>[] }; module: Record<string, unknown> } = {
+    terraform: { required_providers: { aws: { source: "hashicorp/aws", version: MIRROR_AWS_VERSION } } },
+    provider: { aws: [] },
+    module: {},
   };
-  await Promise.all(Array.from({ length: Math.min(parallel, stacks.length) }, worker));
+  const mocks: Record<string, unknown>[] = [];
+  const overrides: unknown[] = [];
+  stacks.forEach((stack, i) => {
+    const name = `s${i}`;
+    const copy = terraformCopy(stack.json) as Omit<TerraformJson, "terraform" | "provider"> & { terraform: { required_providers: { aws: Record<string, unknown> } }; provider?: { aws?: { alias?: string; region?: string; allowed_account_ids?: string[] }[] } };
+    const configs = copy.provider?.aws ?? [{}];
+    delete copy.provider;
+    const aliases = configs.flatMap((p) => (p.alias ? [p.alias] : []));
+    if (aliases.length) copy.terraform.required_providers.aws.configuration_aliases = aliases.map((a) => `aws.${a}`);
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(join(dir, name, "main.tf.json"), JSON.stringify(copy, null, 2));
+    const providers: Record<string, string> = {};
+    for (const p of configs) {
+      const alias = `${name}_${p.alias ?? "default"}`;
+      root.provider.aws.push({ alias, region: p.region ?? "us-east-1" });
+      providers[p.alias ? `aws.${p.alias}` : "aws"] = `aws.${alias}`;
+      mocks.push(mockProvider(p.region ?? "us-east-1", p.allowed_account_ids?.[0] ?? ACCOUNT, alias));
+    }
+    root.module[name] = { source: `./${name}`, providers };
+    for (const o of mockTestFile(stack).override_data as { target: string; values: unknown }[]) overrides.push({ ...o, target: `module.${name}.${o.target}` });
+  });
+  writeFileSync(join(dir, "main.tf.json"), JSON.stringify(root, null, 2));
+  writeFileSync(join(dir, "tests", "mock.tftest.json"), JSON.stringify({ mock_provider: { aws: mocks }, override_data: overrides, run: { mock_apply: { command: "apply" } } }, null, 2));
+  cpSync(join(providerDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
+  const init = await runTerraform(["init", "-backend=false", "-input=false", "-no-color"], dir, env);
+  const run = init.ok ? await runTerraform(["test", "-no-color"], dir, env) : init;
+  const diagnostics = run.output.split(/\n(?=(?:Error|Warning): )/).filter((d) => /^(Error|Warning): /.test(d));
+  const results = new Map<string, { ok: boolean; output: string }>();
+  stacks.forEach((stack, i) => {
+    // A diagnostic names its module's address, or its file (`on s<i>/main.tf.json line ...`).
+    const own = diagnostics.filter((d) => new RegExp(`module\\.s${i}\\.|\\bs${i}/main\\.tf\\.json`).test(d) || !/module\.s\d+\.|\bs\d+\/main\.tf\.json/.test(d));
+    const note = `(applied as module s${i} of one run of ${stacks.length} stacks)`;
+    results.set(stack.label, run.ok ? { ok: true, output: `${own.join("\n")}\n${note}\n${run.output.match(/Success! .*/)?.[0] ?? ""}` } : { ok: false, output: `${own.length ? own.join("\n") : run.output}\n${note}` });
+  });
+  return results;
+}
+
+/**
+ * Validates every stack (in one run), then mock-applies them in shared runs (see
+ * `mockApplyTogether`), all at once: the stacks in `batches` runs, and the `controls` (stacks that
+ * must fail, each with its own diagnostics) in one run of their own; a control that fails validate
+ * is not applied (its invalid module would stop the others' plan).
+ */
+export async function checkStacks(stacks: readonly StackUnderTest[], options: { controls?: readonly StackUnderTest[]; batches?: number } = {}): Promise<Map<string, TerraformResult>> {
+  const controls = options.controls ?? [];
+  const { root, env, providerDir, dirs } = await workspace([...controls, ...stacks]);
+  const validated = await validateAll(dirs, root, providerDir, env);
+  const count = Math.min(options.batches ?? 2, stacks.length);
+  const invalid = controls.filter((c) => !validated.get(c.label)!.ok);
+  const batches = [...Array.from({ length: count }, (_, b) => stacks.filter((_, i) => i % count === b)), controls.filter((c) => !invalid.includes(c))].filter((batch) => batch.length > 0);
+  const applied = await Promise.all(batches.map((batch, b) => mockApplyTogether(batch, join(root, `batch-${b}`), providerDir, env)));
   rmSync(root, { recursive: true, force: true });
+  const results = new Map<string, TerraformResult>();
+  for (const stack of invalid) results.set(stack.label, { validate: validated.get(stack.label)!, apply: { ok: false, output: "not applied: validate failed" } });
+  for (const stack of [...controls.filter((c) => !invalid.includes(c)), ...stacks]) results.set(stack.label, { validate: validated.get(stack.label)!, apply: applied.find((a) => a.has(stack.label))!.get(stack.label)! });
   return results;
 }
