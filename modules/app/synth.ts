@@ -13,6 +13,7 @@ import type { EgressConfig } from "../config/model";
 import { stackHcl } from "./hcl";
 import { renderSplitStateScript, SPLIT_STATE_SCRIPT, splitStateMoves } from "../hub/split-state";
 import { HUB_STACK } from "../core/stack-names";
+import { renderTopologyFile, TOPOLOGY_FILE, TOPOLOGY_MARK } from "./topology";
 
 /** The job will not write to the output folder; the message names the path and says what to do. */
 export class OutputRefusedError extends Error {}
@@ -160,6 +161,7 @@ async function synthesizeStacks(config: EgressConfig, outdir: string, target: st
     const script = join(outdir, dirname(app.manifest.forStack(hub).synthesizedStackPath), SPLIT_STATE_SCRIPT);
     writeFileSync(script, renderSplitStateScript(splitStateMoves(stacks.filter((s) => s instanceof HubPortBlockStack))), { mode: 0o755 });
   }
+  writeFileSync(join(outdir, TOPOLOGY_FILE), renderTopologyFile(config));
   app.manifest.writeToFile();
 }
 
@@ -361,6 +363,10 @@ function ownedFiles(folder: string): Set<string> | undefined {
       const parts = typeof file === "string" ? normalize(file).split(sep) : [];
       if (parts.length === 3 && parts[0] === STACKS && parts[1] !== "." && parts[1] !== ".." && GENERATED_STACK_FILES.includes(parts[2])) owned.add(parts.join(sep));
     }
+  }
+  // Written beside the manifest on every synth; owned only if it is ours (its first line says so).
+  for (const [file, mark] of [[TOPOLOGY_FILE, TOPOLOGY_MARK]]) {
+    if (lstatOrUndefined(join(folder, file))?.isFile() && readFileSync(join(folder, file), "utf8").startsWith(mark)) owned.add(file);
   }
   // The hub's state commands (see split-state.ts), written beside its stack file.
   const script = join(STACKS, HUB_STACK, SPLIT_STATE_SCRIPT);
