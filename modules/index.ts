@@ -12,6 +12,7 @@ export { configJsonSchema } from "./config/json-schema";
 export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig } from "./config/load";
 export type {
   CloudStateConfig,
+  CostConfig,
   EgressConfig,
   ExistingVpcConfig,
   ExternalSpokeVpc,
@@ -28,6 +29,9 @@ export type {
 } from "./config/model";
 export type { EgressConfigInput } from "./config/schema";
 export { EgressStack, type EgressStackProps } from "./core/stack";
+export { costReport, renderCostMarkdown, type CostLine, type CostReport, type DesignCost } from "./cost/model";
+export { PRICE_TABLE_DATE, pricesFor, type Price, type PriceItem, type PriceOverrides, type RegionPrices } from "./cost/prices";
+export { renderTopology } from "./app/topology";
 export { HUB_PORTS_STACK_PREFIX, HUB_STACK, INTERCONNECT_STACK, portBlockStackName, spokeStackName, STATE_STACK } from "./core/stack-names";
 export { ServiceEndpoints, type ServiceEndpointsProps } from "./endpoints/service-endpoints";
 export { ENDPOINT_PRESETS, type EndpointSet, type GatewayService } from "./endpoints/services";

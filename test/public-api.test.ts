@@ -32,6 +32,9 @@ const PUBLIC_API = [
   "EgressSpoke", "EgressSpokeProps", "PROXY_SETTINGS_TAG", "spokeParameterNames", "ServiceEndpoints", "ServiceEndpointsProps",
   "ENDPOINT_PRESETS", "EndpointSet", "GatewayService", "ProxySettings", "NoProxyInput", "ALWAYS_DIRECT", "noProxyEntries",
   "renderApplyScript", "renderDnfProxy", "renderDockerDropIn", "renderEcsEnvironment", "renderEnvironmentFile", "renderKubernetesEnv",
+  // cost and topology
+  "CostConfig", "costReport", "CostReport", "CostLine", "DesignCost", "renderCostMarkdown", "PRICE_TABLE_DATE", "pricesFor", "Price", "PriceItem",
+  "PriceOverrides", "RegionPrices", "renderTopology",
   // interconnect
   "Interconnect", "InterconnectProps", "planInterconnect", "PlanError", "PlanInput", "SiteInput", "SitePlan",
 ].sort();

@@ -81,9 +81,10 @@ programDescribe(`one hub, ${SPOKES} spokes`, () => {
       const all = [...new Set([...base, ...other])];
       return all.filter((f) => !base.includes(f) || !other.includes(f) || readFileSync(join(work, "base", f), "utf8") !== readFileSync(join(work, name, f), "utf8")).sort();
     };
-    // cdktf's manifest lists every stack, so it gains the new one; the hub's split-state.sh (state
-    // commands for hubs of 0.1, not Terraform config) lists the block's resources, the new ones too.
-    expect(differing("added")).toEqual(["manifest.json", "stacks/hub-ports-4100/cdk.tf.json", "stacks/hub/split-state.sh", "stacks/spoke-payments-new-api/cdk.tf.json"]);
+    // Of the stacks, only the new spoke's and its block's. Besides: cdktf's manifest lists every
+    // stack; the hub's split-state.sh (state commands for hubs of 0.1) lists the block's resources;
+    // the cost report and the topology diagram count and draw every spoke. None is Terraform config.
+    expect(differing("added")).toEqual(["cost.json", "cost.md", "manifest.json", "stacks/hub-ports-4100/cdk.tf.json", "stacks/hub/split-state.sh", "stacks/spoke-payments-new-api/cdk.tf.json", "topology.md"]);
     expect(differing("reversed")).toEqual([]);
   });
 

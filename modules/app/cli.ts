@@ -1,4 +1,6 @@
-import { relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { COST_JSON, type CostReport } from "../cost/model";
 import { ConfigError } from "../config/errors";
 import { DEFAULT_CONFIG_FILE, loadConfigFile } from "../config/load";
 import type { EgressConfig } from "../config/model";
@@ -82,7 +84,8 @@ async function synthesize(options: CliOptions, io: CliIo, checkpoint: () => Prom
   }
   try {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    io.stdout(formatSummary(config, summarizeStacks(result.outdir), relative(process.cwd(), options.out) || ".", seconds));
+    const cost = JSON.parse(readFileSync(join(result.outdir, COST_JSON), "utf8")) as CostReport;
+    io.stdout(formatSummary(config, summarizeStacks(result.outdir), relative(process.cwd(), options.out) || ".", seconds, cost));
     return 0;
   } catch (err) {
     io.stderr(`egresslink: the new output is in ${result.outdir}, but summarizing it failed: ${(err as Error).message}\n`);

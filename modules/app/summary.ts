@@ -4,6 +4,7 @@ import type { EgressConfig, SpokeConfig } from "../config/model";
 import { portBlocks, portBlockStart } from "../proxy/port-blocks";
 import { HUB_PORTS_STACK_PREFIX, HUB_STACK, SPOKE_STACK_PREFIX, spokeHubStack, spokeStackName } from "../core/stack-names";
 import { stackStateReader } from "../state/backend";
+import { COST_MD, type CostReport } from "../cost/model";
 
 /** What one synthesized stack holds. */
 export interface StackSummary {
@@ -118,8 +119,20 @@ function stateLocationText(config: EgressConfig, stack: string): string {
   return "organization" in location ? `workspace ${location.workspace} (organization ${location.organization})` : `bucket ${location.bucket}, key ${location.key}, region ${location.region}`;
 }
 
+/** The cost model's figures in a few lines, with the file that has them all. */
+function costLines(cost: CostReport, outdir: string): string[] {
+  const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return [
+    "",
+    `Cost a month (USD, ${cost.region} on-demand prices of ${cost.priceDate}; all lines in ${join(outdir, COST_MD)}):`,
+    `  central ${usd(cost.centralMonthlyUsd)} (${usd(cost.central.fixedMonthlyUsd)} fixed) vs a NAT gateway per spoke VPC ${usd(cost.baselineMonthlyUsd)} (${usd(cost.baseline.fixedMonthlyUsd)} fixed), at ${cost.monthlyGbPerSpoke} GB per spoke VPC (cost.monthlyGbPerSpoke)`,
+    `  break-even: ${cost.breakEvenMonthlyGb === null ? "none" : `central costs less below ${cost.breakEvenMonthlyGb.toLocaleString("en-US")} GB a month in all`}`,
+    ...(cost.unconfirmed.length ? [`  unconfirmed prices (set them in cost.prices): ${cost.unconfirmed.join(", ")}`] : []),
+  ];
+}
+
 /** The summary the main job prints after synthesis. */
-export function formatSummary(config: EgressConfig, stacks: readonly StackSummary[], outdir: string, seconds: number): string {
+export function formatSummary(config: EgressConfig, stacks: readonly StackSummary[], outdir: string, seconds: number, cost?: CostReport): string {
   const table = (rows: string[][]) => {
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     return rows.map((r) => "  " + r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
@@ -174,6 +187,7 @@ export function formatSummary(config: EgressConfig, stacks: readonly StackSummar
     `Hub: ${config.hub.region}, VPC ${config.hub.cidr}, ${config.hub.zones.count} AZs, NAT ${config.hub.natGateways}, proxy ${config.hub.proxy.mode} (${proxyFleet(config)})`,
     table(spokeRows),
     ...externalState,
+    ...(cost ? costLines(cost, outdir) : []),
     ...interconnect,
     "",
     "Deploy order (stacks of one step deploy in parallel):",

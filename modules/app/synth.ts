@@ -14,6 +14,8 @@ import { stackHcl } from "./hcl";
 import { renderSplitStateScript, SPLIT_STATE_SCRIPT, splitStateMoves } from "../hub/split-state";
 import { HUB_STACK } from "../core/stack-names";
 import { renderTopologyFile, TOPOLOGY_FILE, TOPOLOGY_MARK } from "./topology";
+import { COST_JSON, COST_JSON_MARK, COST_MD, COST_MD_MARK, costReport, DEFAULT_MONTHLY_GB_PER_SPOKE, renderCostMarkdown } from "../cost/model";
+import { pricesFor } from "../cost/prices";
 
 /** The job will not write to the output folder; the message names the path and says what to do. */
 export class OutputRefusedError extends Error {}
@@ -142,13 +144,16 @@ async function synthesizeStacks(config: EgressConfig, outdir: string, target: st
   stacks.forEach((stack) => stack.prepareStack());
   await checkpoint();
   const session: ISynthesisSession = { outdir: app.outdir, skipValidation: app.skipValidation, manifest: app.manifest };
+  // Each stack's Terraform JSON as written, for the cost model (counted from the stacks, not the config).
+  const written: Record<string, Record<string, unknown>> = {};
   for (const stack of stacks) {
     stack.synthesizer.synthesize(session);
+    const file = join(outdir, app.manifest.forStack(stack).synthesizedStackPath);
     // cdktf's HCL (`cdktf synth --hcl`) changes values and is not valid Terraform: rewritten from the stack's JSON (see hcl.ts).
     if (app.hclOutput) {
-      const file = join(outdir, app.manifest.forStack(stack).synthesizedStackPath);
-      writeFileSync(file, stackHcl(stack.toTerraform(), readFileSync(file, "utf8")));
-    }
+      written[stack.node.id] = stack.toTerraform() as Record<string, unknown>;
+      writeFileSync(file, stackHcl(written[stack.node.id], readFileSync(file, "utf8")));
+    } else written[stack.node.id] = JSON.parse(readFileSync(file, "utf8"));
     await checkpoint();
   }
   if (!app.skipValidation) {
@@ -162,6 +167,9 @@ async function synthesizeStacks(config: EgressConfig, outdir: string, target: st
     writeFileSync(script, renderSplitStateScript(splitStateMoves(stacks.filter((s) => s instanceof HubPortBlockStack))), { mode: 0o755 });
   }
   writeFileSync(join(outdir, TOPOLOGY_FILE), renderTopologyFile(config));
+  const cost = costReport(written, { region: config.hub.region, prices: pricesFor(config.hub.region, config.cost?.prices), monthlyGbPerSpoke: config.cost?.monthlyGbPerSpoke ?? DEFAULT_MONTHLY_GB_PER_SPOKE });
+  writeFileSync(join(outdir, COST_JSON), `${JSON.stringify(cost, null, 2)}\n`);
+  writeFileSync(join(outdir, COST_MD), renderCostMarkdown(cost));
   app.manifest.writeToFile();
 }
 
@@ -365,7 +373,7 @@ function ownedFiles(folder: string): Set<string> | undefined {
     }
   }
   // Written beside the manifest on every synth; owned only if it is ours (its first line says so).
-  for (const [file, mark] of [[TOPOLOGY_FILE, TOPOLOGY_MARK]]) {
+  for (const [file, mark] of [[TOPOLOGY_FILE, TOPOLOGY_MARK], [COST_MD, COST_MD_MARK], [COST_JSON, COST_JSON_MARK]]) {
     if (lstatOrUndefined(join(folder, file))?.isFile() && readFileSync(join(folder, file), "utf8").startsWith(mark)) owned.add(file);
   }
   // The hub's state commands (see split-state.ts), written beside its stack file.

@@ -1,3 +1,4 @@
+import type { PriceOverrides } from "../cost/prices";
 import { cidrHost } from "../network/cidr";
 import { carveGatewaySubnets, carvePrivateSubnets, carvePublicSubnets, DEFAULT_MAX_AZ_COUNT } from "../network/layout";
 
@@ -13,6 +14,14 @@ const FIXED_IP_HOST = 10;
 import { planInterconnect, type SitePlan } from "../interconnect/planner";
 import type { ConfigIssue } from "./errors";
 import type { ParsedConfig } from "./schema";
+
+/** The cost model's inputs (see modules/cost). */
+export interface CostConfig {
+  /** GB of egress a month per spoke VPC. */
+  readonly monthlyGbPerSpoke: number;
+  /** Prices replacing the built-in table's. */
+  readonly prices: PriceOverrides;
+}
 
 /**
  * The validated config with every default applied and every derived value (subnets) computed:
@@ -33,6 +42,8 @@ export interface EgressConfig {
   readonly spokes: readonly SpokeConfig[];
   /** Sites joined over a Transit Gateway with BGP and 1:1 NAT. @default - none */
   readonly interconnect?: InterconnectConfig;
+  /** The cost model's traffic figure and price overrides. @default - 100 GB per spoke, the built-in prices */
+  readonly cost?: CostConfig;
   /** Settings that are valid but probably not meant (public VPC ranges, unknown endpoint services), by config path. @default [] */
   readonly warnings?: readonly ConfigIssue[];
 }
@@ -307,6 +318,7 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
         return { ...common, vpc: { kind: "new", cidr, zones, subnets: spoke.subnets ?? carvePrivateSubnets(cidr, zones.count) } };
       }),
     interconnect,
+    cost: parsed.cost,
   };
 }
 

@@ -491,6 +491,22 @@ const interconnectSchema = z
   })
   .meta({ description: "Connect sites whose CIDRs overlap, across Regions, through a Transit Gateway" });
 
+const priceItemNames = ["natGatewayHour", "natGatewayGb", "nlbHour", "interfaceEndpointAzHour", "interfaceEndpointGb", "resourceEndpointAzHour", "resourceEndpointGb", "publicIpv4Hour", "transitGatewayAttachmentHour", "transitGatewayGb", "vpnConnectionHour", "ebsGp3GbMonth"] as const;
+const usdPrice = z.number().nonnegative().max(1000);
+
+const costSchema = z
+  .strictObject({
+    monthlyGbPerSpoke: z.number().nonnegative().max(10_000_000).default(100).meta({ description: "GB of egress a month per spoke VPC, for the comparison with a NAT gateway per spoke VPC (cdktf.out/cost.md)" }),
+    prices: z
+      .strictObject({
+        items: z.partialRecord(z.enum(priceItemNames), usdPrice).default({}).meta({ description: "USD per the item's unit (hour, AZ-hour, GB, GB-month), replacing the built-in table's figure" }),
+        instanceHour: z.record(z.string().regex(/^[a-z0-9]+[a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type like t4g.small"), usdPrice).default({}).meta({ description: "USD per hour by EC2 instance type" }),
+      })
+      .default({ items: {}, instanceHour: {} })
+      .meta({ description: "Prices of your own (a negotiated rate, a Region the table lacks, a figure the table marks unconfirmed)" }),
+  })
+  .meta({ description: "The cost model's inputs (the synth summary, cdktf.out/cost.json and cost.md)" });
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: "Path of this JSON Schema, for editors" }),
@@ -501,6 +517,7 @@ export const configSchema = z
     hub: hubSchema,
     spokes: z.record(latticeName, spokeSchema).default({}).meta({ description: "Project VPCs keyed by name; the name becomes part of Terraform addresses" }),
     interconnect: interconnectSchema.optional(),
+    cost: costSchema.default({ monthlyGbPerSpoke: 100, prices: { items: {}, instanceHour: {} } }),
   });
 
 /** Top-level keys starting with this are ignored: a place for YAML anchors shared by spokes (`<<: *defaults`). */

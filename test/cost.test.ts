@@ -1,0 +1,104 @@
+/**
+ * The cost model (modules/cost): counted from the synthesized stacks, priced from the dated table,
+ * compared with a NAT gateway per spoke VPC. Figures are checked against hand arithmetic
+ * (ap-northeast-1, 730 hours a month; unconfirmed figures as the table has them).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "../modules/app/cli";
+import { costReport, renderCostMarkdown, type CostReport } from "../modules/cost/model";
+import { pricesFor } from "../modules/cost/prices";
+import type { EgressConfig } from "../modules/config/model";
+import { configFrom, DEFAULT_CONFIG_PATH, defaultConfig, defaultConfigData, manySpokesConfig, synthConfig } from "./helpers";
+
+const report = (config: EgressConfig): CostReport =>
+  costReport(synthConfig(config).json, { region: config.hub.region, prices: pricesFor(config.hub.region, config.cost?.prices), monthlyGbPerSpoke: config.cost?.monthlyGbPerSpoke ?? 100 });
+const line = (r: CostReport["central"], item: string) => r.lines.find((l) => l.item === item);
+
+describe("costReport", () => {
+  test("the default config (4 spoke stacks, one with 6 interface endpoints, 1 port block), 100 GB per spoke", () => {
+    const r = report(defaultConfig());
+    // NAT 730 x 0.062 = 45.26; its IPv4 730 x 0.005 = 3.65; NLB 730 x 0.0243 = 17.739; 2 x t4g.small
+    // 1,460 x 0.0216 = 31.536; EBS 2 x 16 GB x 0.096 = 3.072; interface endpoints 6 x 2 AZ x 730
+    // x 0.014 = 122.64; Resource endpoints 4 x 2 AZ x 730 x 0.014 = 81.76. Sum 305.66.
+    expect(r.central.lines.map((l) => [l.item, l.quantity, l.monthlyUsd])).toEqual([
+      ["NAT gateway", 730, 45.26],
+      ["public IPv4 address", 730, 3.65],
+      ["Network Load Balancer", 730, 17.74],
+      ["t4g.small instance", 1460, 31.54],
+      ["EBS gp3 (GB-month)", 32, 3.07],
+      ["interface endpoint (per AZ)", 8760, 122.64],
+      ["Resource endpoint (per AZ)", 5840, 81.76],
+    ]);
+    expect(r.central.fixedMonthlyUsd).toBe(305.66);
+    // 400 GB x (0.01 Resource endpoint + 0.062 hub NAT) = 28.80.
+    expect(r.centralMonthlyUsd).toBe(334.46);
+    // 4 NATs 2,920 x 0.062 = 181.04; 4 IPv4 2,920 x 0.005 = 14.60; the same endpoints 122.64: 318.28;
+    // plus 400 GB x 0.062 = 24.80.
+    expect(r.baseline.fixedMonthlyUsd).toBe(318.28);
+    expect(r.baselineMonthlyUsd).toBe(343.08);
+    // (318.28 - 305.66) / (0.072 - 0.062) = 1,262 GB.
+    expect(r.breakEvenMonthlyGb).toBe(1262);
+    expect(r.spokeVpcs).toBe(4);
+    expect(r.unconfirmed).toEqual(["EBS gp3 (GB-month)", "Resource endpoint (per AZ)", "interface endpoint (per AZ)", "t4g.small instance"]);
+    expect(line(r.central, "NAT gateway")?.stacks).toEqual(["hub"]);
+    expect(line(r.central, "t4g.small instance")?.stacks).toEqual(["hub-ports-3100"]);
+  });
+
+  test("50 spokes (2 port blocks, no endpoints), 100 GB per spoke", () => {
+    const r = report(manySpokesConfig(50));
+    // NAT 45.26; IPv4 3.65; 2 NLBs 1,460 x 0.0243 = 35.478; 4 x t4g.small 2,920 x 0.0216 = 63.072;
+    // EBS 64 GB x 0.096 = 6.144; Resource endpoints 50 x 2 AZ x 730 x 0.014 = 1,022.00. Sum 1,175.60.
+    expect(r.central.fixedMonthlyUsd).toBe(1175.6);
+    // 5,000 GB x 0.072 = 360.
+    expect(r.centralMonthlyUsd).toBe(1535.6);
+    // 50 NATs 36,500 x 0.062 = 2,263.00; 50 IPv4 36,500 x 0.005 = 182.50: 2,445.50; plus 5,000 x 0.062 = 310.
+    expect(r.baseline.fixedMonthlyUsd).toBe(2445.5);
+    expect(r.baselineMonthlyUsd).toBe(2755.5);
+    // (2,445.50 - 1,175.60) / 0.01 = 126,990 GB a month.
+    expect(r.breakEvenMonthlyGb).toBe(126990);
+  });
+
+  test("prices from the config replace the table's and count as confirmed; a Region the table lacks uses us-east-1's, unconfirmed", () => {
+    const data = defaultConfigData();
+    data.cost = { monthlyGbPerSpoke: 1000, prices: { items: { resourceEndpointAzHour: 0.01 }, instanceHour: { "t4g.small": 0.02 } } };
+    const r = report(configFrom(data));
+    expect(line(r.central, "Resource endpoint (per AZ)")).toMatchObject({ monthlyUsd: 58.4, price: { usd: 0.01, confirmed: true, source: "the config (cost.prices)" } });
+    expect(line(r.central, "t4g.small instance")?.monthlyUsd).toBe(29.2);
+    expect(r.unconfirmed).not.toContain("Resource endpoint (per AZ)");
+    expect(r.monthlyGbPerSpoke).toBe(1000);
+    const elsewhere = pricesFor("eu-north-1");
+    expect(elsewhere.items.natGatewayHour).toMatchObject({ usd: 0.045, confirmed: false, source: "us-east-1's price; eu-north-1 is not in the table" });
+  });
+
+  test("cost.md marks every unconfirmed price and names both designs' totals", () => {
+    const md = renderCostMarkdown(report(defaultConfig()));
+    expect(md).toContain("| Resource endpoint (per AZ) | 4 stacks | 5,840 | $0.014/AZ-hour (unconfirmed) | $81.76 |");
+    expect(md).toContain("- central (this deployment): $334.46");
+    expect(md).toContain("- a NAT gateway in every spoke VPC (what it replaces): $343.08");
+    expect(md).toContain("| NAT gateway | hub | 730 | $0.062/hour | $45.26 |");
+  });
+});
+
+describe("the main job's cost output", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "egresslink-cost-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("writes cost.json and cost.md beside the manifest and prints the comparison; a cost.md of the user's is never overwritten", async () => {
+    const out = join(dir, "out");
+    let stdout = "";
+    expect(await runCli(["--config", DEFAULT_CONFIG_PATH, "--out", out], {}, { stdout: (t) => (stdout += t), stderr: () => undefined })).toBe(0);
+    const cost = JSON.parse(readFileSync(join(out, "cost.json"), "utf8")) as CostReport;
+    expect([cost.centralMonthlyUsd, cost.baselineMonthlyUsd, cost.breakEvenMonthlyGb]).toEqual([334.46, 343.08, 1262]);
+    expect(readFileSync(join(out, "cost.md"), "utf8")).toBe(renderCostMarkdown(cost));
+    expect(stdout).toContain("central $334.46 ($305.66 fixed) vs a NAT gateway per spoke VPC $343.08 ($318.28 fixed), at 100 GB per spoke VPC");
+    expect(stdout).toContain("unconfirmed prices (set them in cost.prices): EBS gp3 (GB-month), Resource endpoint (per AZ), interface endpoint (per AZ), t4g.small instance");
+    writeFileSync(join(out, "cost.md"), "my budget notes\n");
+    expect(await runCli(["--config", DEFAULT_CONFIG_PATH, "--out", out], {}, { stdout: () => undefined, stderr: () => undefined })).toBe(1);
+    expect(readFileSync(join(out, "cost.md"), "utf8")).toBe("my budget notes\n");
+  });
+});
