@@ -8,12 +8,15 @@
  * Results go to stdout as a table and to bench/results/latest.json.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { loadConfigFile } from "../modules/config/load";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
+import { renderTopology } from "../modules/app/topology";
+import { costReport } from "../modules/cost/model";
+import { pricesFor } from "../modules/cost/prices";
 import { gzipSync } from "node:zlib";
 import { generatedSpokes } from "../test/helpers";
 import { withLogDaemonIn } from "../test/helpers-squid";
@@ -129,6 +132,32 @@ function measureFloor(runs: number): { wallMs: number[]; maxRssMiB: number; outB
   return { wallMs: samples.map((s) => s.wallMs), maxRssMiB: Math.max(...samples.map((s) => s.rssMiB)), outBytes: samples[0].outBytes };
 }
 
+/**
+ * The synth-time cost of the topology diagram and the cost model, which run on every synth: the
+ * main job's output for `file` is kept once, then renderTopology and costReport (on the stacks as
+ * written) are timed in this process.
+ */
+function derivedOutputs(name: string, file: string): { case: string; topologyMs: number; costModelMs: number; stacks: number } {
+  const out = join(mkdtempSync(join(tmpdir(), "egresslink-bench-derived-")), "cdktf.out");
+  const run = spawnSync(process.execPath, [join(ROOT, "dist", "main.js"), "--config", file, "--out", out], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`main job failed: ${run.stderr}`);
+  const config = loadConfigFile(file);
+  const stacks = Object.fromEntries(readdirSync(join(out, "stacks")).map((s) => [s, JSON.parse(readFileSync(join(out, "stacks", s, "cdk.tf.json"), "utf8"))]));
+  rmSync(join(out, ".."), { recursive: true, force: true });
+  const time = (fn: () => unknown) => median(Array.from({ length: RUNS }, () => {
+    const started = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  }));
+  const prices = pricesFor(config.hub.region, config.cost?.prices);
+  return {
+    case: name,
+    stacks: Object.keys(stacks).length,
+    topologyMs: Math.round(time(() => renderTopology(config)) * 10) / 10,
+    costModelMs: Math.round(time(() => costReport(stacks, { region: config.hub.region, prices, monthlyGbPerSpoke: config.cost?.monthlyGbPerSpoke ?? 100 })) * 10) / 10,
+  };
+}
+
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const work = mkdtempSync(join(tmpdir(), "egresslink-bench-"));
@@ -175,8 +204,11 @@ try {
   console.table(badRows);
   const squid = cases.map((c) => squidParse(c.file));
   console.table(squid);
+  const derived = cases.map((c) => derivedOutputs(c.name, c.file));
+  console.log("what every synth derives from the config and the stacks (in process, median of runs; included in the rows above):");
+  console.table(derived);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench", "results", "latest.json"), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadavg: loadavg(), rows, badRows, squid }, null, 2)}\n`);
+  writeFileSync(join(ROOT, "bench", "results", "latest.json"), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadavg: loadavg(), rows, badRows, squid, derived }, null, 2)}\n`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
