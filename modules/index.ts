@@ -32,6 +32,7 @@ export { EgressStack, type EgressStackProps } from "./core/stack";
 export { costReport, renderCostMarkdown, type CostLine, type CostReport, type DesignCost } from "./cost/model";
 export { PRICE_TABLE_DATE, pricesFor, type Price, type PriceItem, type PriceOverrides, type RegionPrices } from "./cost/prices";
 export { renderTopology } from "./app/topology";
+export { renderSuggestionYaml, suggestAllowLists, type KnownLists, type SpokeSuggestion } from "./allowlist/suggest";
 export { HUB_PORTS_STACK_PREFIX, HUB_STACK, INTERCONNECT_STACK, portBlockStackName, spokeStackName, STATE_STACK } from "./core/stack-names";
 export { ServiceEndpoints, type ServiceEndpointsProps } from "./endpoints/service-endpoints";
 export { ENDPOINT_PRESETS, type EndpointSet, type GatewayService } from "./endpoints/services";

@@ -35,6 +35,8 @@ const PUBLIC_API = [
   // cost and topology
   "CostConfig", "costReport", "CostReport", "CostLine", "DesignCost", "renderCostMarkdown", "PRICE_TABLE_DATE", "pricesFor", "Price", "PriceItem",
   "PriceOverrides", "RegionPrices", "renderTopology",
+  // allow-lists from the access log
+  "suggestAllowLists", "renderSuggestionYaml", "SpokeSuggestion", "KnownLists",
   // interconnect
   "Interconnect", "InterconnectProps", "planInterconnect", "PlanError", "PlanInput", "SiteInput", "SitePlan",
 ].sort();

@@ -7,6 +7,7 @@ import type { EgressConfig } from "../config/model";
 import { formatSummary, summarizeStacks } from "./summary";
 import { OutputRefusedError, ReplaceError, StagingLeftError, synthesizeTo, type SynthesisResult } from "./synth";
 import { applyCdktfShims } from "./cdktf-shims";
+import { runAllowlist } from "../allowlist/cli";
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -14,6 +15,7 @@ export interface CliIo {
 }
 
 const USAGE = `Usage: egresslink [--config PATH] [--out DIR]
+       egresslink allowlist suggest [--config PATH] [LOG ...]   (see egresslink allowlist --help)
 
 Validates the config and synthesizes the state, hub and spoke stacks as Terraform JSON
 (as HCL, cdk.tf, when SYNTH_HCL_OUTPUT=true, which \`cdktf synth --hcl\` sets).
@@ -51,6 +53,7 @@ class Interrupted extends Error {
  */
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: CliIo): Promise<number> {
   const started = process.hrtime.bigint();
+  if (argv[0] === "allowlist") return runAllowlist(argv.slice(1), io);
   const parsed = parseArgs(argv, env);
   if (parsed === "help") {
     io.stdout(USAGE);
