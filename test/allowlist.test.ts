@@ -101,8 +101,15 @@ describe("egresslink allowlist suggest", () => {
     const plain = await run(["allowlist", "suggest", log]);
     expect(plain.code).toBe(0);
     expect(parse(plain.stdout).spokes["project-c"].allowedDomains).toEqual([".amazonlinux.com", ".github.com", ".npmjs.org"]);
+    // With the config, the list is whole (project-c's own entry, then the new one), ready to replace the spoke's.
     const withConfig = await run(["allowlist", "suggest", "--config", DEFAULT_CONFIG_PATH, log]);
-    expect(parse(withConfig.stdout).spokes["project-c"].allowedDomains).toEqual([".github.com"]);
+    expect(parse(withConfig.stdout).spokes["project-c"].allowedDomains).toEqual(["registry.npmjs.org", ".github.com"]);
+    expect(withConfig.stdout).toContain("      - registry.npmjs.org  # already allowed\n      - .github.com  # 1 request");
+    // A spoke whose hosts are all allowed already is left out, never printed with an empty list.
+    writeFileSync(log, line("project-c", "registry.npmjs.org"));
+    const nothing = await run(["allowlist", "suggest", "--config", DEFAULT_CONFIG_PATH, log]);
+    expect(nothing.stdout).toContain("# project-c: nothing new");
+    expect(parse(nothing.stdout)).toBeNull();
   });
 
   test("bad arguments and unreadable input exit 2 with the usage; an invalid config exits 1", async () => {

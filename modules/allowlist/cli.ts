@@ -14,9 +14,10 @@ export const ALLOWLIST_USAGE = `Usage: egresslink allowlist suggest [--config PA
 Reads access-log lines of egresslink's proxies (log files, or CloudWatch Logs Insights results
 with the @message column; "-" or none: standard input) and prints, per spoke, the allow-list
 that covers what it reached, as YAML to paste under spokes: in the config. Hosts collapse to
-their registrable domain (Public Suffix List); public suffixes and IP literals are never
-proposed. With --config, entries the hub's global list or the spoke's own list already cover
-are left out.
+their registrable domain (Public Suffix List); public suffixes, shared platforms' domains and IP
+literals are never proposed. With --config, hosts the hub's global list or the spoke's own list
+already allow are left out, each spoke's list is printed whole (its own entries, then the new
+ones), and spokes with nothing new are left out.
 `;
 
 /** `egresslink allowlist suggest ...`: resolves to the exit code (0 done, 1 bad config, 2 bad arguments or unreadable input). */
@@ -61,7 +62,7 @@ export function runAllowlist(argv: readonly string[], io: Io, readStdin: () => s
       return usage(io, `cannot read ${input}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  io.stdout(renderSuggestionYaml(suggestAllowLists(texts.flatMap((t) => t.split(/\r?\n/)), known)));
+  io.stdout(renderSuggestionYaml(suggestAllowLists(texts.flatMap((t) => t.split(/\r?\n/)), known), config ? known : undefined));
   return 0;
 }
 

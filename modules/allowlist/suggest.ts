@@ -97,18 +97,25 @@ export function suggestAllowLists(lines: Iterable<string>, known: KnownLists = {
   });
 }
 
-/** The suggestions as YAML to paste under `spokes:` (each entry with its request count), with what was skipped as comments. */
-export function renderSuggestionYaml(suggestions: readonly SpokeSuggestion[]): string {
-  if (suggestions.length === 0) return "# no access-log lines with a spoke and a destination host\n";
-  const body = stringify({ spokes: Object.fromEntries(suggestions.map((s) => [s.spoke, { allowedDomains: [...s.allowedDomains] }])) }, { lineWidth: 0 });
-  const counts = suggestions.flatMap((s) => s.allowedDomains.map((e) => ({ s: s.spoke, e, n: s.requests[e] })));
-  // Each entry's count as a trailing comment, in the YAML's own line order.
+/**
+ * The suggestions as YAML to paste under `spokes:`, each new entry with its request count. With
+ * `known`, each spoke's list is whole (its own entries first, then the new ones), so that pasting
+ * it replaces the spoke's list without losing any; a spoke with nothing new is left out. What
+ * was skipped, and the spokes left out, are comments.
+ */
+export function renderSuggestionYaml(suggestions: readonly SpokeSuggestion[], known?: KnownLists): string {
+  const fresh = suggestions.filter((s) => s.allowedDomains.length > 0);
+  const notes = [
+    ...suggestions.filter((s) => s.skipped.length).map((s) => `# ${s.spoke}: not proposed (IP literals and public suffixes are never allow-list entries): ${s.skipped.join(", ")}`),
+    ...suggestions.filter((s) => s.allowedDomains.length === 0).map((s) => `# ${s.spoke}: nothing new: its lists already allow every host it reached`),
+  ];
+  const head = [`# Suggested by egresslink allowlist suggest from the access log: review before pasting into the config.`, ...notes];
+  if (fresh.length === 0) return `${[...head, "# no new entries"].join("\n")}\n`;
+  const own = (s: SpokeSuggestion) => [...(known?.spokes?.[s.spoke] ?? [])];
+  const body = stringify({ spokes: Object.fromEntries(fresh.map((s) => [s.spoke, { allowedDomains: [...own(s), ...s.allowedDomains] }])) }, { lineWidth: 0 });
+  // Each new entry's count as a trailing comment, in the YAML's own line order (a spoke's own entries get none).
+  const comments = fresh.flatMap((s) => [...own(s).map(() => "already allowed"), ...s.allowedDomains.map((e) => `${s.requests[e]} request${s.requests[e] === 1 ? "" : "s"}`)]);
   let i = 0;
-  const lines = body.split("\n").map((line) => {
-    if (!/^ {6}- /.test(line)) return line;
-    const c = counts[i++];
-    return `${line}  # ${c.n} request${c.n === 1 ? "" : "s"}`;
-  });
-  const skipped = suggestions.filter((s) => s.skipped.length).map((s) => `# ${s.spoke}: not proposed (IP literals and public suffixes are never allow-list entries): ${s.skipped.join(", ")}`);
-  return [`# Suggested by egresslink allowlist suggest from the access log: review before pasting into the config.`, ...skipped, ...lines].join("\n");
+  const lines = body.split("\n").map((line) => (/^ {6}- /.test(line) ? `${line}  # ${comments[i++]}` : line));
+  return [...head, ...lines].join("\n");
 }
