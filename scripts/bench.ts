@@ -15,8 +15,7 @@ import { parse, stringify } from "yaml";
 import { loadConfigFile } from "../modules/config/load";
 import { hubSquidConf } from "../modules/proxy/squid-conf";
 import { renderTopology } from "../modules/app/topology";
-import { costReport } from "../modules/cost/model";
-import { pricesFor } from "../modules/cost/prices";
+import { costReportFor } from "../modules/cost/model";
 import { gzipSync } from "node:zlib";
 import { generatedSpokes } from "../test/helpers";
 import { withLogDaemonIn } from "../test/helpers-squid";
@@ -149,12 +148,11 @@ function derivedOutputs(name: string, file: string): { case: string; topologyMs:
     fn();
     return Number(process.hrtime.bigint() - started) / 1e6;
   }));
-  const prices = pricesFor(config.hub.region, config.cost?.prices);
   return {
     case: name,
     stacks: Object.keys(stacks).length,
     topologyMs: Math.round(time(() => renderTopology(config)) * 10) / 10,
-    costModelMs: Math.round(time(() => costReport(stacks, { region: config.hub.region, prices, monthlyGbPerSpoke: config.cost?.monthlyGbPerSpoke ?? 100 })) * 10) / 10,
+    costModelMs: Math.round(time(() => costReportFor(stacks, config)) * 10) / 10,
   };
 }
 

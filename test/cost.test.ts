@@ -7,13 +7,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../modules/app/cli";
-import { costReport, renderCostMarkdown, type CostReport } from "../modules/cost/model";
+import { costReportFor, renderCostMarkdown, type CostReport } from "../modules/cost/model";
 import { pricesFor } from "../modules/cost/prices";
 import type { EgressConfig } from "../modules/config/model";
 import { configFrom, DEFAULT_CONFIG_PATH, defaultConfig, defaultConfigData, manySpokesConfig, synthConfig } from "./helpers";
 
-const report = (config: EgressConfig): CostReport =>
-  costReport(synthConfig(config).json, { region: config.hub.region, prices: pricesFor(config.hub.region, config.cost?.prices), monthlyGbPerSpoke: config.cost?.monthlyGbPerSpoke ?? 100 });
+const report = (config: EgressConfig): CostReport => costReportFor(synthConfig(config).json, config);
 const line = (r: CostReport["central"], item: string) => r.lines.find((l) => l.item === item);
 
 describe("costReport", () => {

@@ -197,8 +197,8 @@ export function terraformCopy(json: TerraformJson): TerraformJson {
   return copy;
 }
 
-/** The `terraform test` file: one mock provider per provider configuration, override_data where the config names real things, one apply. */
-export function mockTestFile(stack: StackUnderTest): Record<string, unknown> {
+/** The `override_data` of a stack's mocked apply: its remote states return the given outputs, and existing subnets named in the config are real-looking. */
+function dataOverrides(stack: StackUnderTest): { target: string; values: Record<string, unknown> }[] {
   const providers = Object.values(stack.json.provider?.aws ?? [{}]) as { region?: string; alias?: string; allowed_account_ids?: string[] }[];
   const overrides: { target: string; values: Record<string, unknown> }[] = [];
   const data = stack.json.data ?? {};
@@ -218,11 +218,7 @@ export function mockTestFile(stack: StackUnderTest): Record<string, unknown> {
       values: { id: body.id, vpc_id: vpcIds[0] ?? "vpc-0123456789abcdef0", availability_zone: zones.names[i], availability_zone_id: zones.zoneIds[i], cidr_block: `10.20.${i}.0/24` },
     });
   });
-  return {
-    mock_provider: { aws: providers.map((p) => mockProvider(p.region ?? "us-east-1", p.allowed_account_ids?.[0] ?? ACCOUNT, p.alias)) },
-    override_data: overrides,
-    run: { mock_apply: { command: "apply" } },
-  };
+  return overrides;
 }
 
 /**
@@ -266,13 +262,10 @@ async function installProvider(dir: string, env: NodeJS.ProcessEnv): Promise<voi
   if (!init.ok) throw new Error(`terraform init (provider ${MIRROR_AWS_VERSION} from ${PROVIDER_MIRROR}) failed:\n${init.output}`);
 }
 
-/** Writes the test copy of `stack` into `dir`, with the installed provider and its mock test file. */
-function writeStack(stack: StackUnderTest, dir: string, providerDir: string): void {
-  mkdirSync(join(dir, "tests"), { recursive: true });
+/** Writes the test copy of `stack` into `dir`: a module of the validate and mocked-apply roots. */
+function writeStack(stack: StackUnderTest, dir: string): void {
+  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "main.tf.json"), JSON.stringify(terraformCopy(stack.json), null, 2));
-  writeFileSync(join(dir, "tests", "mock.tftest.json"), JSON.stringify(mockTestFile(stack), null, 2));
-  cpSync(join(providerDir, ".terraform"), join(dir, ".terraform"), { recursive: true, verbatimSymlinks: true });
-  cpSync(join(providerDir, ".terraform.lock.hcl"), join(dir, ".terraform.lock.hcl"));
 }
 
 /**
@@ -307,7 +300,7 @@ async function workspace(stacks: readonly StackUnderTest[]): Promise<{ root: str
   const providerDir = join(root, "provider");
   await installProvider(providerDir, env);
   const dirs = new Map(stacks.map((stack, i) => [stack.label, join(root, "stacks", `${i}-${stack.label.replace(/[^a-z0-9-]+/gi, "_")}`)]));
-  for (const stack of stacks) writeStack(stack, dirs.get(stack.label)!, providerDir);
+  for (const stack of stacks) writeStack(stack, dirs.get(stack.label)!);
   return { root, env, providerDir, dirs };
 }
 
@@ -355,7 +348,7 @@ async function mockApplyTogether(stacks: readonly StackUnderTest[], dir: string,
       mocks.push(mockProvider(p.region ?? "us-east-1", p.allowed_account_ids?.[0] ?? ACCOUNT, alias));
     }
     root.module[name] = { source: `./${name}`, providers };
-    for (const o of mockTestFile(stack).override_data as { target: string; values: unknown }[]) overrides.push({ ...o, target: `module.${name}.${o.target}` });
+    for (const o of dataOverrides(stack)) overrides.push({ ...o, target: `module.${name}.${o.target}` });
   });
   writeFileSync(join(dir, "main.tf.json"), JSON.stringify(root, null, 2));
   writeFileSync(join(dir, "tests", "mock.tftest.json"), JSON.stringify({ mock_provider: { aws: mocks }, override_data: overrides, run: { mock_apply: { command: "apply" } } }, null, 2));

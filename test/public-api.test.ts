@@ -33,7 +33,7 @@ const PUBLIC_API = [
   "ENDPOINT_PRESETS", "EndpointSet", "GatewayService", "ProxySettings", "NoProxyInput", "ALWAYS_DIRECT", "noProxyEntries",
   "renderApplyScript", "renderDnfProxy", "renderDockerDropIn", "renderEcsEnvironment", "renderEnvironmentFile", "renderKubernetesEnv",
   // cost and topology
-  "CostConfig", "costReport", "CostReport", "CostLine", "DesignCost", "renderCostMarkdown", "PRICE_TABLE_DATE", "pricesFor", "Price", "PriceItem",
+  "CostConfig", "costReport", "costReportFor", "CostReport", "CostLine", "DesignCost", "renderCostMarkdown", "PRICE_TABLE_DATE", "pricesFor", "Price", "PriceItem",
   "PriceOverrides", "RegionPrices", "renderTopology",
   // allow-lists from the access log
   "suggestAllowLists", "renderSuggestionYaml", "SpokeSuggestion", "KnownLists",

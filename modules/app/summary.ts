@@ -4,7 +4,7 @@ import type { EgressConfig, SpokeConfig } from "../config/model";
 import { portBlocks, portBlockStart } from "../proxy/port-blocks";
 import { HUB_PORTS_STACK_PREFIX, HUB_STACK, SPOKE_STACK_PREFIX, spokeHubStack, spokeStackName } from "../core/stack-names";
 import { stackStateReader } from "../state/backend";
-import { COST_MD, type CostReport } from "../cost/model";
+import { COST_MD, formatUsd, type CostReport } from "../cost/model";
 
 /** What one synthesized stack holds. */
 export interface StackSummary {
@@ -121,11 +121,10 @@ function stateLocationText(config: EgressConfig, stack: string): string {
 
 /** The cost model's figures in a few lines, with the file that has them all. */
 function costLines(cost: CostReport, outdir: string): string[] {
-  const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   return [
     "",
     `Cost a month (USD, ${cost.region} on-demand prices of ${cost.priceDate}; all lines in ${join(outdir, COST_MD)}):`,
-    `  central ${usd(cost.centralMonthlyUsd)} (${usd(cost.central.fixedMonthlyUsd)} fixed) vs a NAT gateway per spoke VPC ${usd(cost.baselineMonthlyUsd)} (${usd(cost.baseline.fixedMonthlyUsd)} fixed), at ${cost.monthlyGbPerSpoke} GB per spoke VPC (cost.monthlyGbPerSpoke)`,
+    `  central ${formatUsd(cost.centralMonthlyUsd)} (${formatUsd(cost.central.fixedMonthlyUsd)} fixed) vs a NAT gateway per spoke VPC ${formatUsd(cost.baselineMonthlyUsd)} (${formatUsd(cost.baseline.fixedMonthlyUsd)} fixed), at ${cost.monthlyGbPerSpoke} GB per spoke VPC (cost.monthlyGbPerSpoke)`,
     `  break-even: ${cost.breakEvenMonthlyGb === null ? "none" : `central costs less below ${cost.breakEvenMonthlyGb.toLocaleString("en-US")} GB a month in all`}`,
     ...(cost.unconfirmed.length ? [`  unconfirmed prices (set them in cost.prices): ${cost.unconfirmed.join(", ")}`] : []),
   ];

@@ -14,8 +14,7 @@ import { stackHcl } from "./hcl";
 import { renderSplitStateScript, SPLIT_STATE_SCRIPT, splitStateMoves } from "../hub/split-state";
 import { HUB_STACK } from "../core/stack-names";
 import { renderTopologyFile, TOPOLOGY_FILE, TOPOLOGY_MARK } from "./topology";
-import { COST_JSON, COST_JSON_MARK, COST_MD, COST_MD_MARK, costReport, DEFAULT_MONTHLY_GB_PER_SPOKE, renderCostMarkdown } from "../cost/model";
-import { pricesFor } from "../cost/prices";
+import { COST_JSON, COST_JSON_MARK, COST_MD, COST_MD_MARK, costReportFor, renderCostMarkdown } from "../cost/model";
 
 /** The job will not write to the output folder; the message names the path and says what to do. */
 export class OutputRefusedError extends Error {}
@@ -167,7 +166,7 @@ async function synthesizeStacks(config: EgressConfig, outdir: string, target: st
     writeFileSync(script, renderSplitStateScript(splitStateMoves(stacks.filter((s) => s instanceof HubPortBlockStack))), { mode: 0o755 });
   }
   writeFileSync(join(outdir, TOPOLOGY_FILE), renderTopologyFile(config));
-  const cost = costReport(written, { region: config.hub.region, prices: pricesFor(config.hub.region, config.cost?.prices), monthlyGbPerSpoke: config.cost?.monthlyGbPerSpoke ?? DEFAULT_MONTHLY_GB_PER_SPOKE });
+  const cost = costReportFor(written, config);
   writeFileSync(join(outdir, COST_JSON), `${JSON.stringify(cost, null, 2)}\n`);
   writeFileSync(join(outdir, COST_MD), renderCostMarkdown(cost));
   app.manifest.writeToFile();

@@ -4,6 +4,7 @@ import { policyDocumentProblems } from "../endpoints/policy";
 import { ENDPOINT_PRESETS, endpointIdProblem, isKnownEndpointId, MAX_INTERFACE_ENDPOINTS_PER_VPC, resolveEndpoints } from "../endpoints/services";
 import { domainEntryProblem, domainListProblems, MAX_ALLOWED_DOMAINS } from "../proxy/domains";
 import { PROXY_HEALTH_PORT } from "../proxy/squid-conf";
+import { DEFAULT_MONTHLY_GB_PER_SPOKE } from "../cost/model";
 import {
   carveGatewaySubnets,
   carvePrivateSubnets,
@@ -496,7 +497,7 @@ const usdPrice = z.number().nonnegative().max(1000);
 
 const costSchema = z
   .strictObject({
-    monthlyGbPerSpoke: z.number().nonnegative().max(10_000_000).default(100).meta({ description: "GB of egress a month per spoke VPC, for the comparison with a NAT gateway per spoke VPC (cdktf.out/cost.md)" }),
+    monthlyGbPerSpoke: z.number().nonnegative().max(10_000_000).default(DEFAULT_MONTHLY_GB_PER_SPOKE).meta({ description: "GB of egress a month per spoke VPC, for the comparison with a NAT gateway per spoke VPC (cdktf.out/cost.md)" }),
     prices: z
       .strictObject({
         items: z.partialRecord(z.enum(priceItemNames), usdPrice).default({}).meta({ description: "USD per the item's unit (hour, AZ-hour, GB, GB-month), replacing the built-in table's figure" }),
@@ -517,7 +518,7 @@ export const configSchema = z
     hub: hubSchema,
     spokes: z.record(latticeName, spokeSchema).default({}).meta({ description: "Project VPCs keyed by name; the name becomes part of Terraform addresses" }),
     interconnect: interconnectSchema.optional(),
-    cost: costSchema.default({ monthlyGbPerSpoke: 100, prices: { items: {}, instanceHour: {} } }),
+    cost: costSchema.default({ monthlyGbPerSpoke: DEFAULT_MONTHLY_GB_PER_SPOKE, prices: { items: {}, instanceHour: {} } }),
   });
 
 /** Top-level keys starting with this are ignored: a place for YAML anchors shared by spokes (`<<: *defaults`). */

@@ -1,4 +1,5 @@
-import { HOURS_PER_MONTH, PRICE_TABLE_DATE, type Price, type PriceItem, type RegionPrices } from "./prices";
+import type { EgressConfig } from "../config/model";
+import { HOURS_PER_MONTH, PRICE_TABLE_DATE, pricesFor, type Price, type PriceItem, type RegionPrices } from "./prices";
 
 /** The files the main job writes beside the stacks on every synth, and how each starts (the output owns them only then). */
 export const COST_JSON = "cost.json";
@@ -87,6 +88,7 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
   };
   const hourly = (item: PriceItem, label: string, stack: string, count: number) => add(label, stack, count * HOURS_PER_MONTH, prices.items[item]);
   let spokeVpcs = 0;
+  const spokeStacks = new Set<string>();
   const baselineEndpoints: [string, number][] = [];
 
   for (const [stack, tf] of Object.entries(stacks as Record<string, StackJson>)) {
@@ -106,6 +108,7 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
       if (endpoint.vpc_endpoint_type === "Resource") {
         hourly("resourceEndpointAzHour", "Resource endpoint (per AZ)", stack, azs);
         spokeVpcs++;
+        spokeStacks.add(stack);
       }
     }
     // Instances: Auto Scaling groups at their desired size, and single instances, with their launch settings.
@@ -133,7 +136,6 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
     { item: "NAT gateway data (hub)", price: prices.items.natGatewayGb },
   ]);
   const base = new Map<string, { stacks: Set<string>; quantity: number; price: Price }>();
-  const spokeStacks = new Set(Object.entries(stacks as Record<string, StackJson>).filter(([, tf]) => Object.values(tf.resource?.aws_vpc_endpoint ?? {}).some((e) => e.vpc_endpoint_type === "Resource")).map(([s]) => s));
   base.set("NAT gateway", { stacks: spokeStacks, quantity: spokeVpcs * HOURS_PER_MONTH, price: prices.items.natGatewayHour });
   base.set("public IPv4 address", { stacks: spokeStacks, quantity: spokeVpcs * HOURS_PER_MONTH, price: prices.items.publicIpv4Hour });
   const endpointAzs = baselineEndpoints.reduce((n, [, azs]) => n + azs, 0);
@@ -159,6 +161,11 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
   };
 }
 
+/** `costReport` of `stacks` with the config's Region, price overrides and traffic figure. */
+export function costReportFor(stacks: Readonly<Record<string, object>>, config: Pick<EgressConfig, "hub" | "cost">): CostReport {
+  return costReport(stacks, { region: config.hub.region, prices: pricesFor(config.hub.region, config.cost?.prices), monthlyGbPerSpoke: config.cost?.monthlyGbPerSpoke ?? DEFAULT_MONTHLY_GB_PER_SPOKE });
+}
+
 /** The launch template an Auto Scaling group runs: in its own stack, or in the stack whose output it reads through remote state. */
 function launchTemplate(stacks: Readonly<Record<string, StackJson>>, stack: string, ref: unknown): Record<string, any> | undefined {
   const own = typeof ref === "string" ? /^\$\{aws_launch_template\.([^.]+)\.id\}$/.exec(ref) : null;
@@ -173,7 +180,10 @@ function launchTemplate(stacks: Readonly<Record<string, StackJson>>, stack: stri
   return producer ? launchTemplate(stacks, producer[0], producer[1].output?.[remote[2]]?.value) : undefined;
 }
 
-const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+/** `$1,234.56`. */
+export function formatUsd(n: number): string {
+  return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
 
 /** `cost.md`: both designs, line by line, with every unconfirmed price marked. */
 export function renderCostMarkdown(report: CostReport): string {
@@ -181,8 +191,8 @@ export function renderCostMarkdown(report: CostReport): string {
   const table = (d: DesignCost) => [
     "| item | stacks | quantity a month | price | USD a month |",
     "|---|---|---|---|---|",
-    ...d.lines.map((l) => `| ${l.item} | ${l.stacks.length > 3 ? `${l.stacks.length} stacks` : l.stacks.join(", ")} | ${l.quantity.toLocaleString("en-US")} | $${l.price.usd}/${l.price.unit}${mark(l.price)} | ${usd(l.monthlyUsd)} |`),
-    `| **fixed** | | | | **${usd(d.fixedMonthlyUsd)}** |`,
+    ...d.lines.map((l) => `| ${l.item} | ${l.stacks.length > 3 ? `${l.stacks.length} stacks` : l.stacks.join(", ")} | ${l.quantity.toLocaleString("en-US")} | $${l.price.usd}/${l.price.unit}${mark(l.price)} | ${formatUsd(l.monthlyUsd)} |`),
+    `| **fixed** | | | | **${formatUsd(d.fixedMonthlyUsd)}** |`,
     ...d.perGb.map((g) => `| ${g.item} | | per GB | $${g.price.usd}/GB${mark(g.price)} | |`),
   ];
   const gb = report.monthlyGbPerSpoke * report.spokeVpcs;
@@ -191,8 +201,8 @@ export function renderCostMarkdown(report: CostReport): string {
     "",
     `Monthly, USD, on-demand prices of ${report.priceDate} (${report.hoursPerMonth} hours a month), counted from the synthesized stacks. ${report.spokeVpcs} spoke VPCs at ${report.monthlyGbPerSpoke} GB each (${gb.toLocaleString("en-US")} GB) a month.`,
     "",
-    `- central (this deployment): ${usd(report.centralMonthlyUsd)}`,
-    `- a NAT gateway in every spoke VPC (what it replaces): ${usd(report.baselineMonthlyUsd)}`,
+    `- central (this deployment): ${formatUsd(report.centralMonthlyUsd)}`,
+    `- a NAT gateway in every spoke VPC (what it replaces): ${formatUsd(report.baselineMonthlyUsd)}`,
     `- break-even: ${report.breakEvenMonthlyGb === null ? "none (one design costs less at any traffic)" : `the central design costs less below ${report.breakEvenMonthlyGb.toLocaleString("en-US")} GB a month in all`}`,
     ...(report.unconfirmed.length ? [`- unconfirmed prices (set them in the config's cost.prices): ${report.unconfirmed.join(", ")}`] : []),
     "",

@@ -1,7 +1,7 @@
 import { DataTerraformRemoteState, DataTerraformRemoteStateS3, Fn, NamedRemoteWorkspace, Token, type TerraformRemoteState } from "cdktf";
 import { Construct } from "constructs";
 import type { CloudWorkspace } from "../state/backend";
-import { HUB_OUTPUT_DESCRIPTIONS, type HubCoreOutputs, type HubOutputName } from "./contract";
+import type { HubCoreOutputs, HubOutputName } from "./contract";
 
 /** Where a hub stack keeps its state: a port block's (which a spoke reads), or the hub core's. */
 export interface HubStateLocation {
@@ -70,9 +70,28 @@ export class HubRemoteState extends Construct {
 
   /** Every output of the hub core (read from the core's state), typed. */
   coreOutputs(): HubCoreOutputs {
-    const lists = new Set<HubOutputName>(["private_subnet_ids", "gateway_subnet_ids", "gateway_availability_zone_ids", "nat_public_ips"]);
-    const names = Object.keys(HUB_OUTPUT_DESCRIPTIONS).filter((n) => !["resource_configuration_arns", "proxy_ports", "resource_share_arns"].includes(n)) as (keyof HubCoreOutputs)[];
-    return Object.fromEntries(names.map((n) => [n, lists.has(n) ? this.state.getList(n) : this.state.getString(n)])) as unknown as HubCoreOutputs;
+    // Spelled out, so that the compiler checks every field against the contract and its type.
+    const text = (name: keyof HubCoreOutputs) => this.state.getString(name);
+    const list = (name: keyof HubCoreOutputs) => this.state.getList(name);
+    return {
+      region: text("region"),
+      vpc_id: text("vpc_id"),
+      vpc_cidr: text("vpc_cidr"),
+      private_subnet_ids: list("private_subnet_ids"),
+      gateway_subnet_ids: list("gateway_subnet_ids"),
+      gateway_availability_zone_ids: list("gateway_availability_zone_ids"),
+      nat_public_ips: list("nat_public_ips"),
+      resource_gateway_arn: text("resource_gateway_arn"),
+      proxy_config_parameter: text("proxy_config_parameter"),
+      proxy_log_group: text("proxy_log_group"),
+      resource_gateway_id: text("resource_gateway_id"),
+      gateway_security_group_id: text("gateway_security_group_id"),
+      proxy_security_group_id: text("proxy_security_group_id"),
+      proxy_nlb_security_group_id: text("proxy_nlb_security_group_id"),
+      proxy_launch_template_id: text("proxy_launch_template_id"),
+      proxy_launch_template_version: text("proxy_launch_template_version"),
+      proxy_config_bucket: text("proxy_config_bucket"),
+    };
   }
 
   /** The proxy port of `spokeName`. */
