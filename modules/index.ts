@@ -9,7 +9,7 @@ export { buildApp, buildStacks, type EgressStacks } from "./app/build";
 export { OutputRefusedError, synthesizeTo, type SynthesisResult, type SynthesizeOptions } from "./app/synth";
 export { ConfigError, type ConfigIssue } from "./config/errors";
 export { configJsonSchema } from "./config/json-schema";
-export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig } from "./config/load";
+export { DEFAULT_CONFIG_FILE, loadConfigFile, parseConfigText, validateConfig, type ConfigCheckOptions } from "./config/load";
 export type {
   CloudStateConfig,
   CostConfig,
@@ -19,6 +19,7 @@ export type {
   HubConfig,
   InterconnectConfig,
   InterconnectSiteConfig,
+  MonitoringConfig,
   NewVpcConfig,
   ProxyConfig,
   S3StateConfig,
@@ -47,8 +48,11 @@ export { InterconnectStack } from "./interconnect/stack";
 export { EgressVpc, type EgressVpcProps } from "./network/egress-vpc";
 export { ProxyFleet, ProxyPortBlock, type ProxyFleetAttributes, type ProxyFleetProps, type ProxyPortBlockProps, type ProxyTarget } from "./proxy/fleet";
 export { PORT_BLOCK_SIZE, portBlocks, portBlockStart, type PortBlock } from "./proxy/port-blocks";
-export { ACCESS_LOG_FORMAT, assembleSquidConf, PORT_BLOCKS_MARKER, PROXY_HEALTH_PORT, renderSquidBase, renderSquidConf, renderSquidPortBlock, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
-export { SPOKE_PORT_METRIC } from "./proxy/user-data";
+export { assembleSquidConf, PORT_BLOCKS_MARKER, PROXY_HEALTH_PORT, renderSquidBase, renderSquidConf, renderSquidPortBlock, type ProxyListener, type SquidConfInput } from "./proxy/squid-conf";
+export { ACCESS_LOG_FIELDS, ACCESS_LOG_FORMAT, parseAccessLine, type AccessLogField } from "./monitoring/access-log";
+export { renderHubDashboard, type HubDashboardInput } from "./monitoring/dashboard";
+export { HubMonitoring, PortBlockAlarms, type HubMonitoringProps, type PortBlockAlarmsProps } from "./monitoring/hub-monitoring";
+export { METRIC_SHARD_PORTS, metricNamespace, metricShards, PROXY_METRICS, proxyMetricFilters, SPOKE_DIMENSION, type MetricShard, type ProxyMetric, type ProxyMetricFilter } from "./monitoring/metrics";
 export { EgressSpoke, PROXY_SETTINGS_TAG, spokeParameterNames, type EgressSpokeProps } from "./spoke/egress-spoke";
 export {
   ALWAYS_DIRECT,

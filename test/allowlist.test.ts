@@ -8,25 +8,35 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { runCli } from "../modules/app/cli";
-import { parseAccessLine, renderSuggestionYaml, suggestAllowLists } from "../modules/allowlist/suggest";
+import { accessDestination, renderSuggestionYaml, suggestAllowLists } from "../modules/allowlist/suggest";
+import { ACCESS_LOG_FIELDS, parseAccessLine } from "../modules/monitoring/access-log";
 import { DEFAULT_CONFIG_PATH } from "./helpers";
 
-/** A line as the proxies' log daemon writes it (ACCESS_LOG_FORMAT). */
+/** A line as the proxies' log daemon writes it (ACCESS_LOG_FIELDS). */
 const line = (spoke: string, host: string, method = "CONNECT") =>
-  `1795300000.123 spoke=${spoke} client=10.0.224.17 local_port=3128 method=${method} host=${host} url=${method === "CONNECT" ? `${host}:443` : `http://${host}/`} status=200 bytes=4512 result=TCP_TUNNEL`;
+  `1795300000.123 ${spoke} 10.0.224.17 3128 ${method} 200 TCP_TUNNEL 812 4512 ${host} ${method === "CONNECT" ? `${host}:443` : `http://${host}/`}`;
 
 describe("parseAccessLine", () => {
+  test("names every field of a line, in ACCESS_LOG_FIELDS order", () => {
+    const fields = parseAccessLine(line("project-a", "api.github.com"));
+    expect(fields).toEqual({ time: "1795300000.123", spoke: "project-a", client: "10.0.224.17", local_port: "3128", method: "CONNECT", status: "200", result: "TCP_TUNNEL", bytes_out: "812", bytes_in: "4512", host: "api.github.com", url: "api.github.com:443" });
+    expect(Object.keys(fields!)).toEqual(ACCESS_LOG_FIELDS.map((f) => f.name));
+    expect(accessDestination("2026/11/21 10:00:00| Starting Squid")).toBeUndefined();
+  });
+});
+
+describe("accessDestination", () => {
   test("takes spoke and host from a log line, and from a CloudWatch Logs Insights row; drops the port, lowercases", () => {
-    expect(parseAccessLine(line("project-a", "API.GitHub.com:443"))).toEqual({ spoke: "project-a", host: "api.github.com" });
+    expect(accessDestination(line("project-a", "API.GitHub.com:443"))).toEqual({ spoke: "project-a", host: "api.github.com" });
     const insights = `2026-11-21 10:00:00.123,"${line("project-b", "pypi.org")}"`;
-    expect(parseAccessLine(insights)).toEqual({ spoke: "project-b", host: "pypi.org" });
-    expect(parseAccessLine(line("project-a", "[2001:db8::1]:443"))).toEqual({ spoke: "project-a", host: "[2001:db8::1]" });
+    expect(accessDestination(insights)).toEqual({ spoke: "project-b", host: "pypi.org" });
+    expect(accessDestination(line("project-a", "[2001:db8::1]:443"))).toEqual({ spoke: "project-a", host: "[2001:db8::1]" });
   });
 
   test("lines without a spoke or a host are not requests to a destination", () => {
-    expect(parseAccessLine(line("-", "pypi.org"))).toBeUndefined();
-    expect(parseAccessLine(line("project-a", "-"))).toBeUndefined();
-    expect(parseAccessLine("2026/11/21 10:00:00| Starting Squid")).toBeUndefined();
+    expect(accessDestination(line("-", "pypi.org"))).toBeUndefined();
+    expect(accessDestination(line("project-a", "-"))).toBeUndefined();
+    expect(accessDestination("2026/11/21 10:00:00| Starting Squid")).toBeUndefined();
   });
 });
 

@@ -181,19 +181,6 @@ describe("proxy fleet, ha mode (default)", () => {
     expect(resourceAt(hub, "aws_iam_role", "proxy/role").name).toBe("egress-proxy-ap-northeast-1");
   });
 
-  test("one metric filter on the proxy log group turns the port check's cache.log lines into SpokePortNotListening, by spoke", () => {
-    expect(Object.values(resources(hub, "aws_cloudwatch_log_metric_filter"))).toEqual([
-      {
-        name: "egress-spoke-port-not-listening",
-        log_group_name: ref(addressAt(hub, "aws_cloudwatch_log_group", "proxy/logs"), "name"),
-        // Space-delimited: `<date> <time> egresslink: port <port> of spoke <spoke> is not listening`.
-        pattern: '[date, time, w0 = "egresslink:", w1 = "port", port, w3 = "of", w4 = "spoke", spoke, w6 = "is", w7 = "not", w8 = "listening"]',
-        // No default_value: CloudWatch allows none with dimensions.
-        metric_transformation: { name: "SpokePortNotListening", namespace: "egresslink/egress", value: "1", unit: "Count", dimensions: { Spoke: "$spoke" } },
-      },
-    ]);
-  });
-
   test("x86 instance types get the x86_64 AMI", () => {
     const data = defaultConfigData();
     data.hub.proxy.instanceType = "m7i.large";
@@ -231,8 +218,10 @@ describe("proxy fleet, more than 50 spokes", () => {
     expect([hub, ...blocks].map((tf) => Object.keys(resources(tf, "aws_vpc_security_group_ingress_rule")).length)).toEqual([1, 2, 2]);
   });
 
-  test("one port metric filter for every spoke (the spoke is its metric's dimension)", () => {
-    expect(Object.keys(resources(hub, "aws_cloudwatch_log_metric_filter"))).toHaveLength(1);
+  test("seven metric filters for all 60 spokes (the spoke is their metrics' dimension), on the proxy log group", () => {
+    const filters = Object.values(resources(hub, "aws_cloudwatch_log_metric_filter"));
+    expect(filters).toHaveLength(7);
+    expect(new Set(filters.map((f) => f.log_group_name))).toEqual(new Set([ref(addressAt(hub, "aws_cloudwatch_log_group", "proxy/logs"), "name")]));
   });
 });
 

@@ -286,6 +286,30 @@ export const REPLACE_FORCING: Readonly<Record<string, ReplaceRules>> = {
     source: "internal/service/logs/metric_filter.go: name and log_group_name are ForceNew; pattern and metric_transformation update in place (PutMetricFilter)",
     forceNew: ["name", "log_group_name"],
   },
+  aws_cloudwatch_metric_alarm: {
+    source: "internal/service/cloudwatch/metric_alarm.go: alarm_name is ForceNew; thresholds, metrics, queries and actions update in place (PutMetricAlarm)",
+    forceNew: ["alarm_name"],
+  },
+  aws_cloudwatch_dashboard: {
+    source: "internal/service/cloudwatch/dashboard.go: dashboard_name is ForceNew; dashboard_body updates in place (PutDashboard)",
+    forceNew: ["dashboard_name"],
+  },
+  aws_kms_key: {
+    source: "internal/service/kms/key.go: customer_master_key_spec, key_usage, multi_region, custom_key_store_id and xks_key_id are ForceNew; description, policy and rotation update in place",
+    forceNew: ["customer_master_key_spec", "key_usage", "multi_region", "custom_key_store_id", "xks_key_id"],
+  },
+  aws_sns_topic: {
+    source: "internal/service/sns/topic.go: name, name_prefix and fifo_topic are ForceNew; kms_master_key_id and other attributes update in place (SetTopicAttributes)",
+    forceNew: ["name", "name_prefix", "fifo_topic"],
+  },
+  aws_sns_topic_policy: {
+    source: "internal/service/sns/topic_policy.go: arn is ForceNew; policy updates in place",
+    forceNew: ["arn"],
+  },
+  aws_sns_topic_subscription: {
+    source: "internal/service/sns/topic_subscription.go: topic_arn, protocol and endpoint are ForceNew",
+    forceNew: ["topic_arn", "protocol", "endpoint"],
+  },
   aws_iam_role: {
     source: "internal/service/iam/role.go; 5.100 plan: name replaces, assume_role_policy updates",
     forceNew: ["name", "name_prefix"],

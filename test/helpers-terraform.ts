@@ -54,6 +54,7 @@ const ACCOUNT = "111111111111";
 export function mockCoreOutputs(config: EgressConfig): HubCoreOutputs {
   const { resource_configuration_arns: _arns, proxy_ports: _ports, resource_share_arns: _shares, ...shared } = mockHubOutputs(config);
   const hex = (i: number) => i.toString(16).padStart(17, "0");
+  const { alarmTopic } = config.hub.monitoring;
   return {
     ...shared,
     resource_gateway_id: `rgw-${hex(1)}`,
@@ -63,6 +64,7 @@ export function mockCoreOutputs(config: EgressConfig): HubCoreOutputs {
     proxy_launch_template_id: `lt-${hex(1)}`,
     proxy_launch_template_version: "1",
     proxy_config_bucket: `${config.name}-proxy-config-20261121000000000000000001`,
+    alarm_topic_arn: alarmTopic === undefined ? "" : alarmTopic.kind === "existing" ? alarmTopic.arn : `arn:${regionPartition(config.hub.region)}:sns:${config.hub.region}:${config.hub.accountId ?? ACCOUNT}:${config.name}-egress-alarms`,
   };
 }
 

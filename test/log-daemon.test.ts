@@ -51,19 +51,21 @@ programDescribe("the access-log daemon", () => {
     expect([result.status, result.stderr]).toEqual([0, ""]);
   };
   const read = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : undefined);
-  const line = (spoke: string, port: string, rest = "method=PRI host=- url=* status=400") => `1795278560.987 spoke=${spoke} client=10.0.1.7 local_port=${port} ${rest}`;
+  // ACCESS_LOG_FIELDS: time spoke client local_port method status result bytes_out bytes_in host url
+  const line = (spoke: string, port: string, rest = "PRI 400 NONE_NONE 0 3400 - *") => `1795278560.987 ${spoke} 10.0.1.7 ${port} ${rest}`;
 
-  test("names the spoke of spoke=- lines by their port, and writes every line, changed or not, in order", () => {
+  test("names the spoke of lines without one by their port, drops the health check's, and writes every other line, changed or not, in order", () => {
     feed([
       "r10",
       "b0",
       `L${line("-", "3128")}`,
-      `L${line("-", "3129", "method=GET host=- url=http://api.github.com:99999/ status=400")}`,
-      `L${line("alpha", "3128", "method=GET host=a.example url=http://a.example/x%20spoke=-%20local_port=3129%20 status=403")}`,
-      `L${line("-", "32767", "method=- host=- url=error:transaction-end-before-headers status=0")}`,
+      `L${line("-", "3129", "GET 400 NONE_NONE 70 3400 - http://api.github.com:99999/")}`,
+      // A URL that looks like a line of its own does not fool the daemon.
+      `L${line("alpha", "3128", "GET 403 TCP_DENIED 80 3400 a.example http://a.example/x%20-%2010.0.1.7%203129%20")}`,
+      `L${line("-", "32767", "- 0 NONE_NONE 0 0 - error:transaction-end-before-headers")}`,
       `L${line("-", "3130")}`,
       `L${line("-", "4000")}`,
-      "L1795278560.987 spoke=- client=- local_port=- method=-",
+      "L1795278560.987 - - - -",
       "F",
       "L",
       "X something Squid's own daemon writes as it came",
@@ -71,13 +73,12 @@ programDescribe("the access-log daemon", () => {
     expect(read(log)).toBe(
       [
         line("alpha", "3128"),
-        line("beta", "3129", "method=GET host=- url=http://api.github.com:99999/ status=400"),
-        line("alpha", "3128", "method=GET host=a.example url=http://a.example/x%20spoke=-%20local_port=3129%20 status=403"),
-        line("egresslink-health", "32767", "method=- host=- url=error:transaction-end-before-headers status=0"),
+        line("beta", "3129", "GET 400 NONE_NONE 70 3400 - http://api.github.com:99999/"),
+        line("alpha", "3128", "GET 403 TCP_DENIED 80 3400 a.example http://a.example/x%20-%2010.0.1.7%203129%20"),
         // An unnamed port, a port squid.conf does not have, no port: left as they are, never dropped.
         line("-", "3130"),
         line("-", "4000"),
-        "1795278560.987 spoke=- client=- local_port=- method=-",
+        "1795278560.987 - - - -",
         "",
         "X something Squid's own daemon writes as it came",
         "",

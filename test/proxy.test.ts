@@ -127,7 +127,7 @@ describe("renderSquidConf", () => {
     }
     expect(lines).not.toContain("via off");
     expect(lines).toContain("note spoke alpha spoke_alpha");
-    expect(lines.find((l) => l.startsWith("logformat egress "))).toMatch(/spoke=%\{spoke\}note .*method=%rm host=%>rd .*status=%>Hs bytes=%<st/);
+    expect(lines.find((l) => l.startsWith("logformat egress "))).toBe("logformat egress %ts.%03tu %{spoke}note %>a %>lp %rm %>Hs %Ss %>st %<st %>rd %ru");
     expect(lines).toContain("access_log daemon:/var/log/squid/access.log egress");
     // Through egresslink's daemon, which names the spoke on lines no note reaches.
     expect(lines).toContain("logfile_daemon /usr/local/libexec/egresslink-log-daemon");

@@ -27,14 +27,16 @@ const PUBLIC_API = [
   "PORT_BLOCK_SIZE", "PortBlock", "portBlocks", "portBlockStart",
   // the proxy's policy and what operators watch
   "renderSquidConf", "renderSquidBase", "renderSquidPortBlock", "assembleSquidConf", "PORT_BLOCKS_MARKER", "SquidConfInput", "ProxyListener",
-  "ACCESS_LOG_FORMAT", "PROXY_HEALTH_PORT", "SPOKE_PORT_METRIC",
+  "ACCESS_LOG_FORMAT", "ACCESS_LOG_FIELDS", "AccessLogField", "parseAccessLine", "PROXY_HEALTH_PORT",
+  "HubMonitoring", "HubMonitoringProps", "PortBlockAlarms", "PortBlockAlarmsProps", "renderHubDashboard", "HubDashboardInput",
+  "METRIC_SHARD_PORTS", "metricNamespace", "metricShards", "PROXY_METRICS", "proxyMetricFilters", "SPOKE_DIMENSION", "MetricShard", "ProxyMetric", "ProxyMetricFilter", "ConfigCheckOptions",
   // spokes and the proxy settings they publish
   "EgressSpoke", "EgressSpokeProps", "PROXY_SETTINGS_TAG", "spokeParameterNames", "ServiceEndpoints", "ServiceEndpointsProps",
   "ENDPOINT_PRESETS", "EndpointSet", "GatewayService", "ProxySettings", "NoProxyInput", "ALWAYS_DIRECT", "noProxyEntries",
   "renderApplyScript", "renderDnfProxy", "renderDockerDropIn", "renderEcsEnvironment", "renderEnvironmentFile", "renderKubernetesEnv",
   // cost and topology
   "CostConfig", "costReport", "costReportFor", "CostReport", "CostLine", "DesignCost", "renderCostMarkdown", "PRICE_TABLE_DATE", "pricesFor", "Price", "PriceItem",
-  "PriceOverrides", "RegionPrices", "renderTopology",
+  "PriceOverrides", "RegionPrices", "renderTopology", "MonitoringConfig",
   // allow-lists from the access log
   "suggestAllowLists", "renderSuggestionYaml", "SpokeSuggestion", "KnownLists",
   // interconnect

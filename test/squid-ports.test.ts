@@ -83,7 +83,7 @@ programDescribe("a spoke port taken before Squid starts", () => {
       expect([spoke, reply.status, JSON.parse(reply.body).origin]).toEqual([spoke, 200, "egresslink-test-origin"]);
     }
     expect((await proxyGet(port.charlie, "http://bravo.example.com/")).status).toBe(403);
-    await waitFor("the access-log lines", 20_000, () => proxy.accessLines().filter((l) => /spoke=(bravo|charlie) .*status=200 /.test(l)).length === 2);
+    await waitFor("the access-log lines", 20_000, () => proxy.accessLines().filter((l) => /^\S+ (bravo|charlie) \S+ \d+ GET 200 /.test(l)).length === 2);
   });
 
   test("the port check reports the taken port for its spoke, and nothing else, in cache.log; exits 0", () => {

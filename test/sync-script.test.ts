@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { hubSquidBase, hubSquidConf, hubSquidPortBlock, PORT_BLOCKS_MARKER } from "../modules/proxy/squid-conf";
 import { portBlockConfigKey, portBlockParameterName, portBlockParameterPath, PROXY_CONFIG_KEY, proxyConfigParameterName, proxyConfigPointer } from "../modules/proxy/config-delivery";
 import { portBlocks } from "../modules/proxy/port-blocks";
-import { renderPortCheckScript, renderSyncScript, SPOKE_PORT_METRIC } from "../modules/proxy/user-data";
+import { proxyMetricFilters } from "../modules/monitoring/metrics";
+import { renderPortCheckScript, renderSyncScript } from "../modules/proxy/user-data";
+import { metricEvent } from "./helpers-cloudwatch";
 import { defaultConfig } from "./helpers";
 import { programDescribe, requireProgram } from "./helpers-programs";
 import { stop, waitForLine, withLogDaemonIn } from "./helpers-squid";
@@ -28,6 +30,7 @@ programDescribe("the config sync script", () => {
   const applied = join(dir, "applied-pointer");
   const calls = join(dir, "calls");
   const conf = join(dir, "squid.conf");
+  const cacheLog = join(dir, "cache.log");
   const script = join(dir, "egresslink-squid-sync");
   const config = defaultConfig();
   // Two port blocks: 3100 (two spokes) and 3150 (the others, moved there).
@@ -41,6 +44,7 @@ programDescribe("the config sync script", () => {
 
   beforeAll(() => {
     expect(blocks.map((b) => b.start)).toEqual([3100, 3150]);
+    writeFileSync(cacheLog, "2026/11/21 10:00:00| Starting Squid Cache version 6.13\n");
     mkdirSync(bin);
     const stub = (name: string, body: string) => {
       writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
@@ -91,9 +95,13 @@ programDescribe("the config sync script", () => {
   const fetched = (key: string, version: string) => `aws s3api get-object --bucket ${bucket} --key ${key} --version-id ${version}`;
   const sync = () => {
     rmSync(calls, { force: true });
-    const result = spawnSync(script, [], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, EGRESSLINK_SQUID_CONF: conf, EGRESSLINK_APPLIED_POINTER: applied }, encoding: "utf8", timeout: 20_000 });
+    const result = spawnSync(script, [], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, EGRESSLINK_SQUID_CONF: conf, EGRESSLINK_APPLIED_POINTER: applied, EGRESSLINK_SQUID_LOG: cacheLog }, encoding: "utf8", timeout: 20_000 });
     return { status: result.status, stderr: result.stderr, calls: existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : [] };
   };
+
+  /** cache.log's lines since `from` (Squid made the file before the first run). */
+  const logged = (from = 0) => readFileSync(cacheLog, "utf8").split("\n").filter(Boolean).slice(from);
+  const syncFailures = proxyMetricFilters([]).find((f) => f.metric === "syncFailures")!;
 
   test("first run: fetches the base and every block's object version, assembles them as the hub renders the whole file, installs it and starts Squid", () => {
     const v = [publishBase(base), publishBlock(3150, fragment(3150)), publishBlock(3100, fragment(3100))];
@@ -126,6 +134,9 @@ programDescribe("the config sync script", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/does not name an S3 object version/);
     expect(readFileSync(conf, "utf8")).toBe(whole());
+    // The failure is logged for the ConfigSyncFailures metric (its filter matches it: see also the last test).
+    expect(logged(-1)).toEqual([expect.stringMatching(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d egresslink: config sync failed with exit status 1$/)]);
+    expect(metricEvent(syncFailures, logged(-1)[0])).toEqual({ value: 1, dimensions: {} });
     writeFileSync(baseParameter, before);
   });
 
@@ -185,19 +196,16 @@ programDescribe("the config sync script", () => {
     expect(run.status).not.toBe(0);
     expect(run.calls).toEqual([`port check ${conf}`]);
   });
-});
 
-/**
- * The fields a CloudWatch Logs space-delimited pattern (`[a, b = "x", ...]`, no ellipsis) takes
- * from a line: as many whitespace-separated fields as columns, each quoted column equal to its
- * field. Undefined when the line does not match.
- */
-function spaceDelimitedFields(pattern: string, line: string): Record<string, string> | undefined {
-  const columns = pattern.slice(1, -1).split(", ").map((column) => /^(\w+)(?: = "(.*)")?$/.exec(column) as RegExpExecArray);
-  const fields = line.trim().split(/\s+/);
-  if (fields.length !== columns.length || columns.some(([, , literal], i) => literal !== undefined && fields[i] !== literal)) return undefined;
-  return Object.fromEntries(columns.map(([, name], i) => [name, fields[i]]));
-}
+  test("every failed run, and no successful one, left a line the sync-failure filter counts; Squid's own lines match no filter", () => {
+    const lines = logged();
+    const counted = lines.filter((l) => metricEvent(syncFailures, l));
+    // A base parameter with no version, two rejected blocks, a base without its marker, an unreadable parameter.
+    expect(counted).toHaveLength(5);
+    expect(lines.filter((l) => !counted.includes(l))).toEqual(["2026/11/21 10:00:00| Starting Squid Cache version 6.13"]);
+    for (const filter of proxyMetricFilters(spokes.map((s) => s.port))) expect([filter.key, metricEvent(filter, lines[0])]).toEqual([filter.key, undefined]);
+  });
+});
 
 /** Ports free on 127.0.0.1 right now (the kernel's choice). */
 async function freePorts(count: number): Promise<number[]> {
@@ -272,10 +280,16 @@ programDescribe("the port check", () => {
     expect(run.seconds).toBeLessThan(15);
   }, 30_000);
 
-  test("the metric filter's pattern matches each logged line and takes the spoke from it, and matches none of Squid's lines", () => {
+  test("the port metric filters take the spoke from each logged line (the per-spoke one of the port's range, and the total), and match none of Squid's lines", () => {
     const lines = readFileSync(log, "utf8").split("\n").filter(Boolean);
-    expect(lines.map((l) => spaceDelimitedFields(SPOKE_PORT_METRIC.pattern, l)?.spoke)).toEqual([undefined, "bravo", "charlie"]);
-    expect(SPOKE_PORT_METRIC.dimensions).toEqual({ Spoke: "$spoke" });
+    const filters = proxyMetricFilters(Object.values(held)).filter((f) => f.metric === "portDown" || f.metric === "portsDown");
+    const published = (l: string) => filters.map((f) => [f.key, metricEvent(f, l)] as const).filter(([, e]) => e);
+    const shardOf = (port: number) => `port-not-listening-${port - (port % 500)}`;
+    expect(lines.map(published)).toEqual([
+      [],
+      [[shardOf(held.byOther), { value: 1, dimensions: { Spoke: "bravo" } }], ["ports-not-listening", { value: 1, dimensions: {} }]],
+      [[shardOf(held.unbound), { value: 1, dimensions: { Spoke: "charlie" } }], ["ports-not-listening", { value: 1, dimensions: {} }]],
+    ]);
   });
 
   test("every port held by Squid: nothing logged, done at once", () => {

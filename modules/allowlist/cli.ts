@@ -47,7 +47,7 @@ export function runAllowlist(argv: readonly string[], io: Io, readStdin: () => s
   let known: KnownLists = {};
   if (config) {
     try {
-      const loaded = loadConfigFile(config);
+      const loaded = loadConfigFile(config, { refuseExpiredLearning: false });
       known = { global: loaded.hub.proxy.allowedDomains, spokes: Object.fromEntries(loaded.spokes.map((s) => [s.name, s.allowedDomains])) };
     } catch (err) {
       io.stderr(err instanceof ConfigError ? `${err.message}\n` : `egresslink allowlist: ${(err as Error).message}\n`);

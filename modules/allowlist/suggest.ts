@@ -1,5 +1,6 @@
 import { getDomain, parse as parseHost } from "tldts";
 import { stringify } from "yaml";
+import { parseAccessLine } from "../monitoring/access-log";
 import { domainCovers, domainEntryProblem } from "../proxy/domains";
 
 /**
@@ -30,15 +31,14 @@ export interface KnownLists {
 }
 
 /**
- * The spoke and destination host of an access-log line in egresslink's format (`spoke=<name> ...
- * host=<host> ...`, see `ACCESS_LOG_FORMAT`), found anywhere in the line: a line of the log file,
- * or a row of a CloudWatch Logs Insights result (its `@message` column) as exported or copied.
- * Lines that name no spoke (`spoke=-`) or no host are not requests to a destination.
+ * The spoke and destination host of an access-log line (see `parseAccessLine`), found anywhere in
+ * the text, so a row of a CloudWatch Logs Insights result works too. Lines that name no spoke
+ * (`-`) or no host are not requests to a destination.
  */
-export function parseAccessLine(line: string): { spoke: string; host: string } | undefined {
-  const spoke = /(?:^|[\s",])spoke=([a-z0-9][a-z0-9-]*)(?=[\s",]|$)/.exec(line)?.[1];
-  const host = /(?:^|[\s",])host=([^\s",]+)/.exec(line)?.[1];
-  if (!spoke || !host || host === "-") return undefined;
+export function accessDestination(line: string): { spoke: string; host: string } | undefined {
+  const fields = parseAccessLine(line);
+  if (!fields || !/^[a-z0-9][a-z0-9-]*$/.test(fields.spoke) || fields.host === "-") return undefined;
+  const { spoke, host } = fields;
   // CONNECT targets and some URLs carry a port; IPv6 literals come in brackets.
   const bare = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
   return { spoke, host: bare.toLowerCase().replace(/\.$/, "") };
@@ -56,7 +56,7 @@ export function parseAccessLine(line: string): { spoke: string; host: string } |
 export function suggestAllowLists(lines: Iterable<string>, known: KnownLists = {}): SpokeSuggestion[] {
   const seen = new Map<string, Map<string, number>>();
   for (const line of lines) {
-    const parsed = parseAccessLine(line);
+    const parsed = accessDestination(line);
     if (!parsed) continue;
     const hosts = seen.get(parsed.spoke) ?? new Map<string, number>();
     hosts.set(parsed.host, (hosts.get(parsed.host) ?? 0) + 1);

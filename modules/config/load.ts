@@ -24,9 +24,20 @@ export const MAX_CONFIG_DEPTH = 32;
 /** Most values the YAML may expand to through aliases: far above any real config, far below an alias bomb. */
 export const MAX_CONFIG_VALUES = 1_000_000;
 
+/** How a config is judged beyond its text. */
+export interface ConfigCheckOptions {
+  /** The day (YYYY-MM-DD, UTC) learning spokes' `learnUntil` is judged by. @default - today */
+  readonly today?: string;
+  /**
+   * Refuse a spoke whose learning has expired (the main job); false only warns (the allow-list
+   * command, which writes the list that ends learning). @default true
+   */
+  readonly refuseExpiredLearning?: boolean;
+}
+
 /** Reads, parses and validates a config file. Throws {@link ConfigError} listing every problem. */
-export function loadConfigFile(file: string): EgressConfig {
-  return parseConfigText(readConfigText(file), file);
+export function loadConfigFile(file: string, options: ConfigCheckOptions = {}): EgressConfig {
+  return parseConfigText(readConfigText(file), file, options);
 }
 
 /** The file's text, or a ConfigError that says in plain words why it cannot be a config. */
@@ -111,7 +122,7 @@ function firstInvalidUtf8(bytes: Buffer): number {
 }
 
 /** Parses YAML text and validates it; `file` names the source in errors. */
-export function parseConfigText(text: string, file: string): EgressConfig {
+export function parseConfigText(text: string, file: string, options: ConfigCheckOptions = {}): EgressConfig {
   if (text.length > MAX_CONFIG_BYTES) throw new ConfigError(file, [{ path: "", message: tooLarge(Buffer.byteLength(text)) }]);
   const lineCounter = new LineCounter();
   let docs: Document.Parsed[];
@@ -143,7 +154,7 @@ export function parseConfigText(text: string, file: string): EgressConfig {
   const duplicates = duplicateKeys(doc.contents, [], lineCounter);
   if (duplicates.length > 0) throw new ConfigError(file, duplicates);
   // Aliases were counted above; the library's own limit (100) would refuse 101 spokes sharing `<<: *defaults`.
-  return validateConfig(doc.toJS({ maxAliasCount: -1 }), file);
+  return validateConfig(doc.toJS({ maxAliasCount: -1 }), file, options);
 }
 
 function tooDeep(): string {
@@ -213,7 +224,7 @@ class ShapeProblem extends Error {
 }
 
 /** Validates already-parsed data (YAML or JSON) against the schema and resolves defaults. */
-export function validateConfig(data: unknown, file: string): EgressConfig {
+export function validateConfig(data: unknown, file: string, options: ConfigCheckOptions = {}): EgressConfig {
   if (data === null || data === undefined) throw new ConfigError(file, [{ path: "", message: "the config is empty" }]);
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new ConfigError(file, [{ path: "", message: `must be a map of settings (state:, hub:, spokes:, ...), not ${Array.isArray(data) ? "a list" : `the value ${quoted(data)}`}` }]);
@@ -232,7 +243,28 @@ export function validateConfig(data: unknown, file: string): EgressConfig {
     if (err instanceof PlanError) throw new ConfigError(file, [{ path: formatPath(["interconnect", "sites", err.site, err.field]), message: err.message.replace(/^interconnect site [^:]+: /, "") }]);
     throw err;
   }
-  return { ...config, warnings: [...configWarnings(result.data), ...quotaWarnings(config)] };
+  const learning = learningIssues(config.spokes, options.today ?? new Date().toISOString().slice(0, 10));
+  if (learning.expired.length > 0 && (options.refuseExpiredLearning ?? true)) throw new ConfigError(file, learning.expired);
+  return { ...config, warnings: [...configWarnings(result.data), ...quotaWarnings(config), ...learning.expired, ...learning.active] };
+}
+
+/** Spokes in learn mode: those past their date, and those still learning (a warning each: they reach any public destination). */
+function learningIssues(spokes: EgressConfig["spokes"], today: string): { expired: ConfigIssue[]; active: ConfigIssue[] } {
+  const expired: ConfigIssue[] = [];
+  const active: ConfigIssue[] = [];
+  for (const spoke of spokes) {
+    if (spoke.learnUntil === undefined) continue;
+    const path = formatPath(["spokes", spoke.name, "learnUntil"]);
+    if (spoke.learnUntil < today) {
+      expired.push({
+        path,
+        message: `${spoke.learnUntil} has passed (today is ${today}): learning has ended. Run \`egresslink allowlist suggest --config <this file> <access log>\`, put the spoke's list in spokes.${spoke.name}.allowedDomains and set policy: enforce (or choose a later learnUntil)`,
+      });
+    } else {
+      active.push({ path, message: `spoke ${spoke.name} is learning until ${spoke.learnUntil}: it may reach every public destination, not only its allow-list` });
+    }
+  }
+  return { expired, active };
 }
 
 /** The data without top-level `x-...` keys (anchors for YAML aliases, notes). */

@@ -148,6 +148,19 @@ export interface HubConfig {
   readonly ramWithinOrganization: boolean;
   /** Addresses per resource gateway ENI, 1-62, fixed at creation. @default 16 */
   readonly resourceGateway: { readonly ipv4AddressesPerEni: number };
+  /** Alarms' topic and the dashboard. @default - alarms without a topic, and the dashboard */
+  readonly monitoring: MonitoringConfig;
+}
+
+/** Where the hub's alarms go, and whether it has a dashboard. */
+export interface MonitoringConfig {
+  /**
+   * The SNS topic the alarms notify: an existing one by ARN, or one the hub creates (with these
+   * email subscriptions). @default - none: alarms change state without notifying anyone
+   */
+  readonly alarmTopic?: { readonly kind: "existing"; readonly arn: string } | { readonly kind: "create"; readonly emails: readonly string[] };
+  /** One CloudWatch dashboard of the hub. @default true */
+  readonly dashboard: boolean;
 }
 
 /** The Squid fleet: its mode, size and global policy. */
@@ -220,6 +233,11 @@ export interface SpokeConfig {
   readonly vpc: SpokeVpcConfig | ExternalSpokeVpc;
   /** Domains this spoke may reach besides the hub's global list. @default [] */
   readonly allowedDomains: readonly string[];
+  /**
+   * Learning until this day (YYYY-MM-DD, UTC): the spoke reaches every public destination, each
+   * logged (see `egresslink allowlist suggest`). @default - enforcing: only its allowed domains
+   */
+  readonly learnUntil?: string;
   /** AWS service endpoint presets and service ids. @default [] */
   readonly endpoints: readonly string[];
   /** Endpoint policies (JSON) by service id. @default {} */
@@ -290,6 +308,10 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
       },
       ramWithinOrganization: hub.ramWithinOrganization,
       resourceGateway: hub.resourceGateway,
+      monitoring: {
+        alarmTopic: hub.monitoring.alarmTopicArn !== undefined ? { kind: "existing", arn: hub.monitoring.alarmTopicArn } : hub.monitoring.createAlarmTopic ? { kind: "create", emails: hub.monitoring.alarmEmails } : undefined,
+        dashboard: hub.monitoring.dashboard,
+      },
     },
     spokes: Object.keys(parsed.spokes)
       .sort()
@@ -301,6 +323,7 @@ export function resolveConfig(parsed: ParsedConfig): EgressConfig {
           port: spoke.port,
           accountId,
           allowedDomains: spoke.allowedDomains,
+          learnUntil: spoke.policy === "learn" ? spoke.learnUntil : undefined,
           endpoints: spoke.endpoints,
           endpointPolicies: Object.fromEntries(Object.entries(spoke.endpointPolicies).map(([k, v]) => [k, JSON.stringify(v)])),
           noProxy: spoke.noProxy,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cidrContains, cidrHasIp, cidrsOverlap, parseCidr } from "../network/cidr";
 import { policyDocumentProblems } from "../endpoints/policy";
+import { MAX_METRIC_FILTERS_PER_LOG_GROUP, METRIC_SHARD_PORTS, metricShards, proxyMetricFilters } from "../monitoring/metrics";
 import { ENDPOINT_PRESETS, endpointIdProblem, isKnownEndpointId, MAX_INTERFACE_ENDPOINTS_PER_VPC, resolveEndpoints } from "../endpoints/services";
 import { domainEntryProblem, domainListProblems, MAX_ALLOWED_DOMAINS } from "../proxy/domains";
 import { PROXY_HEALTH_PORT } from "../proxy/squid-conf";
@@ -146,6 +147,17 @@ const ARN_PARTITION = `(${AWS_PARTITIONS.join("|")})`;
 const roleArn = z
   .string()
   .regex(new RegExp(`^arn:${ARN_PARTITION}:iam::\\d{12}:role\\/[\\w+=,.@\\/-]{1,512}$`), "is not an IAM role ARN like arn:aws:iam::123456789012:role/egress-deployer");
+
+/** A calendar date, YYYY-MM-DD. */
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "is not a date like 2026-12-31 (YYYY-MM-DD)")
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "is not a calendar date");
+
+/** ARN of an SNS topic, in any partition. */
+const snsTopicArn = z
+  .string()
+  .regex(new RegExp(`^arn:${ARN_PARTITION}:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]{1,256}$`), "is not an SNS topic ARN like arn:aws:sns:us-east-1:123456789012:ops-alarms");
 
 /**
  * The proxy's private DNS name. Its parent becomes a private hosted zone in the spoke VPC, so it
@@ -317,8 +329,25 @@ const hubSchema = z
           .meta({ description: "Addresses per gateway ENI (bounds concurrent connections; fixed at creation)" }),
       })
       .default({ ipv4AddressesPerEni: 16 }),
+    monitoring: z
+      .strictObject({
+        alarmTopicArn: snsTopicArn.optional().meta({ description: "An existing SNS topic the alarms notify (in the hub's Region). Default: none, unless createAlarmTopic" }),
+        createAlarmTopic: z.boolean().default(false).meta({ description: "Create an SNS topic for the alarms, encrypted with a KMS key of its own" }),
+        alarmEmails: z
+          .array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "is not an email address"))
+          .default([])
+          .meta({ description: "createAlarmTopic: addresses subscribed to the topic (each confirms by email)" }),
+        dashboard: z.boolean().default(true).meta({ description: "One CloudWatch dashboard of the hub: traffic and denials per spoke, health, NAT" }),
+      })
+      .default({ createAlarmTopic: false, alarmEmails: [], dashboard: true })
+      .meta({ description: "Metrics, alarms and the dashboard of the hub" }),
   })
   .superRefine((hub, ctx) => {
+    const { monitoring } = hub;
+    if (monitoring.alarmTopicArn !== undefined && monitoring.createAlarmTopic) ctx.addIssue({ code: "custom", path: ["monitoring", "createAlarmTopic"], message: "conflicts with alarmTopicArn: the alarms notify one topic" });
+    const topicRegion = monitoring.alarmTopicArn?.split(":")[3];
+    if (topicRegion !== undefined && topicRegion !== hub.region) ctx.addIssue({ code: "custom", path: ["monitoring", "alarmTopicArn"], message: `is in ${topicRegion}: CloudWatch alarms notify topics in their own Region (${hub.region})` });
+    if (monitoring.alarmEmails.length > 0 && !monitoring.createAlarmTopic) ctx.addIssue({ code: "custom", path: ["monitoring", "alarmEmails"], message: "needs createAlarmTopic: true (subscribe to an existing topic where it is managed)" });
     const zones = checkZones(hub, hub.region, ctx);
     const vpc = parseCidr(hub.cidr);
     const firstPrivate = hub.subnets.private?.[0] ?? (typeof vpc !== "string" && vpc.prefix <= MAX_PRIVATE_CARVE_PREFIX ? carvePrivateSubnets(hub.cidr, 1)[0] : undefined);
@@ -351,6 +380,14 @@ const spokeSchema = z
       .optional()
       .meta({ description: "Subnets of the existing VPC for the endpoint, in distinct AZs; at least 2" }),
     allowedDomains: allowedDomains("Domains this spoke may reach in addition to hub.proxy.allowedDomains").default([]),
+    policy: z
+      .enum(["enforce", "learn"])
+      .default("enforce")
+      .meta({
+        description:
+          "enforce: the spoke reaches only its allowed domains; learn (until learnUntil): it reaches every public destination, each logged, so that `egresslink allowlist suggest` can write its list (private, link-local and metadata addresses stay refused)",
+      }),
+    learnUntil: isoDate.optional().meta({ description: "policy learn: the last day of learning (YYYY-MM-DD, UTC). Synth warns while a spoke learns and refuses after this date" }),
     routeTableIds: z
       .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, "is not a route table ID like rtb-0123456789abcdef0"))
       .optional()
@@ -407,6 +444,8 @@ const spokeSchema = z
   .superRefine((spoke, ctx) => {
     const newVpcKeys = (["cidr", "availabilityZones", "azCount", "subnets"] as const).filter((k) => spoke[k] !== undefined);
     checkSpokeExtras(spoke, ctx);
+    if (spoke.policy === "learn" && spoke.learnUntil === undefined) ctx.addIssue({ code: "custom", path: ["learnUntil"], message: "is required with policy learn: learning ends on a date you choose" });
+    if (spoke.policy !== "learn" && spoke.learnUntil !== undefined) ctx.addIssue({ code: "custom", path: ["learnUntil"], message: "only applies to policy learn" });
     if (spoke.external) {
       for (const key of [...newVpcKeys, ...(["vpcId", "subnetIds", "routeTableIds", "roleArn"] as const).filter((k) => spoke[k] !== undefined)]) {
         ctx.addIssue({ code: "custom", path: [key], message: "does not apply to an external spoke (its own app defines its VPC)" });
@@ -597,6 +636,13 @@ function spokeIssues(root: Record<string, unknown>, name: string): Issue[] {
         }
       });
     }
+  }
+  const filters = proxyMetricFilters(portOwners.keys()).length;
+  if (filters > MAX_METRIC_FILTERS_PER_LOG_GROUP) {
+    issues.push({
+      path: ["spokes"],
+      message: `the spokes' ports fall into ${metricShards(portOwners.keys()).length} ranges of ${METRIC_SHARD_PORTS} ports, which need ${filters} metric filters on the proxy log group; CloudWatch Logs allows ${MAX_METRIC_FILTERS_PER_LOG_GROUP}: give new spokes ports in ranges already used`,
+    });
   }
   return issues;
 }

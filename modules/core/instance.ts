@@ -129,6 +129,9 @@ export interface SelfHealingGroupProps {
   readonly nameTag: string;
 }
 
+/** The Auto Scaling group metrics egresslink's alarms and dashboard read. */
+const GROUP_METRICS = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize"] as const;
+
 /**
  * An Auto Scaling group that replaces unhealthy instances and rolls a new launch-template version
  * (keeping half of the group in service, or none when it has one instance).
@@ -147,6 +150,9 @@ export function selfHealingGroup(scope: Construct, id: string, props: SelfHealin
     targetGroupArns: props.targetGroupArns?.length ? [...props.targetGroupArns] : undefined,
     launchTemplate: { id: props.launchTemplate.id, version: "latestVersion" in props.launchTemplate ? `${props.launchTemplate.latestVersion}` : props.launchTemplate.version },
     instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: props.minSize > 1 ? 50 : 0 } },
+    // Group metrics (free at this granularity) for the alarms and dashboards on instances in service.
+    enabledMetrics: [...GROUP_METRICS],
+    metricsGranularity: "1Minute",
     tag: [{ key: "Name", value: props.nameTag, propagateAtLaunch: true }],
   });
 }

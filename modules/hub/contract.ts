@@ -59,6 +59,8 @@ export interface HubCoreOutputs extends Omit<HubOutputs, SpokeOutputName> {
   readonly proxy_launch_template_version: string;
   /** The bucket of squid.conf's objects: the base, and one fragment per port block. */
   readonly proxy_config_bucket: string;
+  /** The SNS topic the hub's alarms notify (the port blocks' too); "" when there is none. */
+  readonly alarm_topic_arn: string;
 }
 
 /** Every output of the hub core and the hub contract with its description; typed so that the interfaces and the outputs cannot drift apart. */
@@ -83,6 +85,7 @@ export const HUB_OUTPUT_DESCRIPTIONS: { readonly [K in keyof HubOutputs | keyof 
   proxy_launch_template_id: "Launch template of the proxies (every port block's Auto Scaling group)",
   proxy_launch_template_version: "Latest version of the proxies' launch template",
   proxy_config_bucket: "Bucket of squid.conf's objects: the base and one fragment per port block",
+  alarm_topic_arn: "SNS topic the hub's alarms notify (empty when there is none)",
 };
 
 /** The name of one output of the hub core or the hub contract, as Terraform and remote state know it. */

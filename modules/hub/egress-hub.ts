@@ -5,6 +5,7 @@ import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import type { HubConfig } from "../config/model";
 import { EgressVpc } from "../network/egress-vpc";
+import { HubMonitoring } from "../monitoring/hub-monitoring";
 import { ProxyFleet } from "../proxy/fleet";
 import { hubSquidBase } from "../proxy/squid-conf";
 import { HUB_OUTPUT_DESCRIPTIONS, type HubCoreOutputs, type HubOutputName } from "./contract";
@@ -17,11 +18,14 @@ export interface EgressHubProps {
   readonly hub: HubConfig;
   /** Publish the hub core's outputs (see `HubCoreOutputs`) as Terraform outputs. @default true */
   readonly publishOutputs?: boolean;
+  /** Every spoke's port, for the per-spoke metric filters (see `HubMonitoring`). @default [] - no per-spoke metrics */
+  readonly spokePorts?: readonly number[];
 }
 
 /**
  * The central egress hub's core: a VPC with NAT, the Squid fleet's shared part and a VPC
- * Lattice resource gateway - nothing that grows with spokes. Spokes reach it through the port
+ * Lattice resource gateway, and their monitoring (see `HubMonitoring`) - nothing that grows with
+ * spokes. Spokes reach it through the port
  * blocks (see `HubPortBlock`), each with one resource configuration per spoke exposing only that
  * spoke's proxy port; spokes connect with Resource endpoints, so their CIDRs may overlap each
  * other and the hub's.
@@ -35,6 +39,8 @@ export class EgressHub extends Construct {
   readonly resourceGateway: VpclatticeResourceGateway;
   /** The resource gateway's security group: the clients the proxy admits. */
   readonly gatewaySecurityGroup: SecurityGroup;
+  /** Metric filters, alarms, the alarm topic and the dashboard. */
+  readonly monitoring: HubMonitoring;
 
   constructor(scope: Construct, id: string, props: EgressHubProps) {
     super(scope, id);
@@ -97,6 +103,17 @@ export class EgressHub extends Construct {
       fixedIp: proxy.fixedIp,
     });
 
+    this.monitoring = new HubMonitoring(this, "monitoring", {
+      name,
+      region: hub.region,
+      logGroupName: this.proxy.logGroup.name,
+      spokePorts: props.spokePorts ?? [],
+      natGatewayIds: Object.fromEntries(Object.entries(this.network.natGateways).map(([slot, nat]) => [slot, nat.id])),
+      singleGroupName: this.proxy.singleGroup?.name,
+      alarmTopic: hub.monitoring.alarmTopic,
+      dashboard: hub.monitoring.dashboard,
+    });
+
     if (props.publishOutputs ?? true) {
       const { launchTemplate, loadBalancerSecurityGroup } = this.proxy;
       publishOutputs(this, {
@@ -117,6 +134,7 @@ export class EgressHub extends Construct {
         proxy_launch_template_id: launchTemplate.id,
         proxy_launch_template_version: `${launchTemplate.latestVersion}`,
         proxy_config_bucket: this.proxy.configBucket.bucket,
+        alarm_topic_arn: this.monitoring.alarmTopicArn ?? "",
       } satisfies { [K in keyof HubCoreOutputs]: unknown });
     }
   }

@@ -5,6 +5,7 @@ import { VpclatticeResourceConfiguration } from "@cdktf/provider-aws/lib/vpclatt
 import { Construct } from "constructs";
 import type { HubConfig } from "../config/model";
 import { LATTICE_NAME } from "../config/schema";
+import { PortBlockAlarms } from "../monitoring/hub-monitoring";
 import { ProxyPortBlock } from "../proxy/fleet";
 import { hubSquidPortBlock } from "../proxy/squid-conf";
 import type { HubCoreOutputs, HubOutputs } from "./contract";
@@ -22,6 +23,8 @@ export interface HubSpoke {
   readonly allowedDomains?: readonly string[];
   /** Share with this organization or OU ARN instead of `accountId`. @default - accountId */
   readonly sharePrincipal?: string;
+  /** Learning until this day (see `ProxyListener.learnUntil`). @default - enforcing */
+  readonly learnUntil?: string;
 }
 
 /** One port block of the hub: its spokes, and the hub core it builds on. */
@@ -56,6 +59,8 @@ export class HubPortBlock extends Construct {
   readonly proxy: ProxyPortBlock;
   /** Per spoke name. */
   readonly resourceConfigurations: Readonly<Record<string, VpclatticeResourceConfiguration>>;
+  /** ha: the block's alarms (healthy targets, instances in service). @default - none in single mode (the hub core alarms on the one instance) */
+  readonly alarms?: PortBlockAlarms;
 
   constructor(scope: Construct, id: string, props: HubPortBlockProps) {
     super(scope, id);
@@ -81,6 +86,21 @@ export class HubPortBlock extends Construct {
       maxInstances: proxy.maxInstances,
       fixedIp: proxy.fixedIp,
     });
+
+    const { autoScalingGroup, loadBalancer } = this.proxy;
+    if (autoScalingGroup && loadBalancer) {
+      // Any of the block's target groups: all check the same instances on Squid's health port.
+      const first = [...props.spokes].sort((a, b) => a.name.localeCompare(b.name))[0].name;
+      this.alarms = new PortBlockAlarms(this, "alarms", {
+        name,
+        start: props.start,
+        loadBalancerArnSuffix: loadBalancer.arnSuffix,
+        targetGroupArnSuffix: this.proxy.targetGroups[first].arnSuffix,
+        groupName: autoScalingGroup.name,
+        minHealthy: proxy.minInstances,
+        alarmTopicArn: hub.monitoring.alarmTopic ? core.alarm_topic_arn : undefined,
+      });
+    }
 
     const configurations: Record<string, VpclatticeResourceConfiguration> = {};
     const shares: Record<string, string> = {};

@@ -91,6 +91,7 @@ export class HubRemoteState extends Construct {
       proxy_launch_template_id: text("proxy_launch_template_id"),
       proxy_launch_template_version: text("proxy_launch_template_version"),
       proxy_config_bucket: text("proxy_config_bucket"),
+      alarm_topic_arn: text("alarm_topic_arn"),
     };
   }
 

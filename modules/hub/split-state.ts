@@ -15,15 +15,16 @@ export interface StateMove {
 
 /**
  * Per port block, its resources that egresslink 0.1's single hub stack held: all of them but the
- * block's squid.conf fragment and its pointer, which are new. `HubPortBlock` keeps 0.1's construct
+ * block's squid.conf fragment and its pointer, and its alarms, which are new. `HubPortBlock` keeps 0.1's construct
  * paths, so each keeps its address and no `moved` mapping is needed, only a move between states.
  */
 export function splitStateMoves(blocks: readonly HubPortBlockStack[]): StateMove[] {
   return blocks.map((stack) => {
     const { configObject, configParameter } = stack.block.proxy;
+    const fresh = new Set<unknown>([configObject, configParameter, ...(stack.block.alarms?.node.findAll() ?? [])]);
     const addresses = stack.node
       .findAll()
-      .filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c) && c !== configObject && c !== configParameter)
+      .filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c) && !fresh.has(c))
       .map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`)
       .sort();
     return { stack: stack.node.id, addresses };

@@ -18,7 +18,7 @@ export class HubStack extends EgressStack {
 
   constructor(scope: Construct, config: EgressConfig) {
     super(scope, HUB_STACK, { region: config.hub.region, tags: config.tags, accountId: config.hub.accountId, state: stackStateLocation(config, HUB_STACK) });
-    this.hub = new EgressHub(this, "hub", { name: config.name, hub: config.hub });
+    this.hub = new EgressHub(this, "hub", { name: config.name, hub: config.hub, spokePorts: config.spokes.map((s) => s.port) });
   }
 }
 

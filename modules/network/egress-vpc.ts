@@ -67,6 +67,8 @@ export class EgressVpc extends Construct {
   readonly publicRouteTableId?: string;
   /** The NAT gateways' public addresses: what destinations see; empty without NAT. */
   readonly natPublicIps: string[];
+  /** The NAT gateways by AZ slot (`az1`, ...); empty without NAT. */
+  readonly natGateways: Record<string, NatGateway> = {};
   /** The internet gateway, when there are public subnets: whatever takes a public address depends on it. */
   readonly internetGateway?: InternetGateway;
 
@@ -150,7 +152,9 @@ export class EgressVpc extends Construct {
     const nats = natSlots.map((slot, i) => {
       const eip = new Eip(this, `nat-eip-${slot}`, { provider, domain: "vpc", tags: { Name: `${props.name}-nat-${slot}` }, dependsOn: [igw] });
       this.natPublicIps.push(eip.publicIp);
-      return new NatGateway(this, `nat-${slot}`, { provider, allocationId: eip.id, subnetId: publicSubnetResources[i].id, tags: { Name: `${props.name}-${slot}` } });
+      const nat = new NatGateway(this, `nat-${slot}`, { provider, allocationId: eip.id, subnetId: publicSubnetResources[i].id, tags: { Name: `${props.name}-${slot}` } });
+      this.natGateways[slot] = nat;
+      return nat;
     });
     privateTables.forEach(
       (table, i) =>

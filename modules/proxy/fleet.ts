@@ -1,5 +1,4 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
 import type { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
@@ -20,7 +19,7 @@ import { securePrivateBucket } from "../core/private-bucket";
 import { portBlockConfigKey, portBlockParameterName, portBlockParameterPath, PROXY_CONFIG_KEY, proxyConfigParameterName, proxyConfigPointer, terraformLiteral } from "./config-delivery";
 import { PORT_BLOCK_SIZE, portBlocks, type PortBlock } from "./port-blocks";
 import { PROXY_HEALTH_PORT, type ProxyListener } from "./squid-conf";
-import { PROXY_ENI_TAG, renderProxyUserData, SPOKE_PORT_METRIC } from "./user-data";
+import { PROXY_ENI_TAG, renderProxyUserData } from "./user-data";
 
 /** The fleet's network placement, size, policy and listeners. */
 export interface ProxyFleetProps {
@@ -76,8 +75,8 @@ export type ProxyTarget = { readonly kind: "dns"; readonly domainName: string } 
  * its own: the base config here, one fragment per port block (see `ProxyPortBlock`); an SSM
  * parameter per object names its current version, which the instances check every minute (IAM:
  * those parameters and objects only), so an allow-list change writes one new object version and
- * its pointer, and nothing else. Logs go to a CloudWatch log group, where a metric filter turns a
- * spoke port Squid is not listening on into a metric.
+ * its pointer, and nothing else. Logs go to a CloudWatch log group (see `HubMonitoring` for the
+ * metrics made of them).
  *
  * ha: the launch template every port block's Auto Scaling group runs, and the NLBs' security
  * group. single: an Auto Scaling group of one in the first subnet that attaches a persistent ENI
@@ -92,8 +91,6 @@ export class ProxyFleet extends Construct {
   readonly configObject: S3Object;
   /** CloudWatch Logs group of access.log and cache.log. */
   readonly logGroup: CloudwatchLogGroup;
-  /** Counts the port check's lines: metric `SpokePortNotListening` by `Spoke` in namespace `egresslink/<name>`. */
-  readonly portMetricFilter: CloudwatchLogMetricFilter;
   /** The instances' role: SSM access, the config pointers and objects, the logs, and nothing else. */
   readonly role: IamRole;
   /** The instances' launch template (IMDSv2, encrypted root volume, the rendered user data). */
@@ -143,20 +140,6 @@ export class ProxyFleet extends Construct {
       value: proxyConfigPointer(this.configBucket.bucket, PROXY_CONFIG_KEY, this.configObject.versionId),
     });
     this.logGroup = new CloudwatchLogGroup(this, "logs", { name: logGroupName, retentionInDays: props.logRetentionDays ?? 30 });
-    // One filter for every spoke: the spoke is a field of the line, and so the metric's dimension.
-    // No default value: CloudWatch allows none with dimensions, and no data means no port is down.
-    this.portMetricFilter = new CloudwatchLogMetricFilter(this, "port-not-listening", {
-      name: `${name}-spoke-port-not-listening`,
-      logGroupName: this.logGroup.name,
-      pattern: SPOKE_PORT_METRIC.pattern,
-      metricTransformation: {
-        name: SPOKE_PORT_METRIC.name,
-        namespace: `egresslink/${name}`,
-        value: "1",
-        unit: "Count",
-        dimensions: { ...SPOKE_PORT_METRIC.dimensions },
-      },
-    });
 
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: `${name}-proxy`,
@@ -303,6 +286,8 @@ export class ProxyPortBlock extends Construct {
   readonly autoScalingGroup?: AutoscalingGroup;
   /** Per spoke name: where its resource configuration points. */
   readonly targets: Readonly<Record<string, ProxyTarget>>;
+  /** ha: per spoke name, its port's target group. @default - none (single) */
+  readonly targetGroups: Readonly<Record<string, LbTargetGroup>>;
 
   constructor(scope: Construct, id: string, props: ProxyPortBlockProps) {
     super(scope, id);
@@ -327,6 +312,7 @@ export class ProxyPortBlock extends Construct {
     });
 
     const targets: Record<string, ProxyTarget> = {};
+    const groups: Record<string, LbTargetGroup> = {};
     if (mode === "single") {
       admit(this, `proxy-from-clients-${start}`, fleet.securityGroupId, fleet.clientSecurityGroupId, block);
       allowEgress(this, `clients-to-proxy-${start}`, fleet.clientSecurityGroupId, fleet.securityGroupId, block);
@@ -365,6 +351,7 @@ export class ProxyPortBlock extends Construct {
         });
         new LbListener(shard, `listener-${l.name}`, { loadBalancerArn: nlb.arn, port: l.port, protocol: "TCP", defaultAction: [{ type: "forward", targetGroupArn: tg.arn }] });
         targets[l.name] = { kind: "dns", domainName: nlb.dnsName };
+        groups[l.name] = tg;
         return tg;
       });
       this.autoScalingGroup = selfHealingGroup(shard, `asg-${start}`, {
@@ -384,6 +371,7 @@ export class ProxyPortBlock extends Construct {
       admit(this, `proxy-from-nlb-${start}`, fleet.securityGroupId, frontSg, block);
     }
     this.targets = targets;
+    this.targetGroups = groups;
   }
 }
 

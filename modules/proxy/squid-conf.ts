@@ -1,5 +1,6 @@
 import type { HubConfig } from "../config/model";
 import { cidrContains, parseCidr } from "../network/cidr";
+import { ACCESS_LOG_FORMAT } from "../monitoring/access-log";
 import { domainListProblems } from "./domains";
 import { portBlocks } from "./port-blocks";
 
@@ -11,6 +12,14 @@ export interface ProxyListener {
   readonly port: number;
   /** Domains this spoke may reach in addition to the global list. @default [] */
   readonly allowedDomains?: readonly string[];
+  /**
+   * Learning until this day (YYYY-MM-DD): the spoke may reach every public destination, each logged,
+   * to learn its allow-list from (see `egresslink allowlist suggest`). Private, shared, loopback
+   * and link-local destinations (the metadata service), the hub's network, non-web ports and
+   * methods stay refused. The config refuses a date in the past; this renderer only writes it down.
+   * @default - enforcing: the global list and its own only
+   */
+  readonly learnUntil?: string;
 }
 
 /** Everything `renderSquidConf` renders a policy from. */
@@ -70,8 +79,6 @@ export const DEFAULT_ACCESS_LOG = "daemon:/var/log/squid/access.log";
  */
 export const DEFAULT_LOG_DAEMON = "/usr/local/libexec/egresslink-log-daemon";
 
-/** Squid's access-log format: spoke, client, port, method, host (CONNECT target or URL host), URL, status, bytes, result. */
-export const ACCESS_LOG_FORMAT = "%ts.%03tu spoke=%{spoke}note client=%>a local_port=%>lp method=%rm host=%>rd url=%ru status=%>Hs bytes=%<st result=%Ss";
 
 /** Squid's default `url_rewrite_extras` and `store_id_extras` without the client's DNS name (%>A). */
 const HELPER_EXTRAS = "%>a %un %>rm myip=%la myport=%lp";
@@ -174,6 +181,8 @@ export function renderSquidPortBlock(listeners: readonly ProxyListener[], global
     ...sorted.map((l) => `http_port ${l.port} name=${l.name}`),
     ...sorted.flatMap((l) => [`acl spoke_${l.name} myportname ${l.name}`, ...(own(l).length > 0 ? [`acl allowed_${l.name} dstdomain -n ${own(l).join(" ")}`] : [])]),
     ...sorted.filter((l) => own(l).length > 0).map((l) => `http_access allow spoke_${l.name} allowed_${l.name} !egress_denied_dst`),
+    // Learning: any name (resolved) or address, unless one of its addresses is denied. After the lists, so they still match first.
+    ...sorted.filter((l) => l.learnUntil !== undefined).flatMap((l) => [`# ${l.name} learns until ${l.learnUntil}: every public destination, logged`, `http_access allow spoke_${l.name} !egress_denied_dst`]),
     // Names the spoke in the log line of every request Squid could parse (the log daemon names the others' by local_port).
     ...sorted.map((l) => `note spoke ${l.name} spoke_${l.name}`),
     "",
@@ -190,7 +199,8 @@ export function assembleSquidConf(base: string, fragments: readonly string[]): s
 
 /** Squid's health-check port: the NLB target groups check it instead of each spoke's port. Refused as a spoke port. */
 export const PROXY_HEALTH_PORT = 32767;
-const HEALTH_PORT_NAME = "egresslink-health";
+/** The health-check port's name in squid.conf (the log daemon drops that port's lines). */
+export const HEALTH_PORT_NAME = "egresslink-health";
 
 function validate(input: Omit<SquidConfInput, "listeners">): void {
   if (input.clientCidrs.length === 0) throw new Error("renderSquidConf: 'clientCidrs' must not be empty (the proxy would be open to any client)");
@@ -213,6 +223,7 @@ function validateListeners(listeners: readonly ProxyListener[], globalDomains?: 
     if (ports.has(l.port)) throw new Error(`renderSquidConf: listeners "${ports.get(l.port)}" and "${l.name}" share port ${l.port}`);
     if (l.port === PROXY_HEALTH_PORT) throw new Error(`renderSquidConf: listener "${l.name}" uses port ${PROXY_HEALTH_PORT}, the proxy's health-check port`);
     ports.set(l.port, l.name);
+    if (l.learnUntil !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(l.learnUntil)) throw new Error(`renderSquidConf: listener "${l.name}" learnUntil "${l.learnUntil}" is not a date like 2026-12-31`);
     if (globalDomains === undefined) continue;
     const problem = domainListProblems(l.allowedDomains ?? [], globalDomains)[0];
     if (problem) throw new Error(`renderSquidConf: listener "${l.name}" allowedDomains[${problem.index}]: ${problem.message}`);
