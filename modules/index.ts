@@ -30,7 +30,7 @@ export type {
 } from "./config/model";
 export type { EgressConfigInput } from "./config/schema";
 export { EgressStack, type EgressStackProps } from "./core/stack";
-export { costReport, costReportFor, renderCostMarkdown, type CostLine, type CostReport, type DesignCost } from "./cost/model";
+export { costReport, costReportFor, renderCostMarkdown, type Chargeback, type CostLine, type CostReport, type DesignCost } from "./cost/model";
 export { PRICE_TABLE_DATE, pricesFor, type Price, type PriceItem, type PriceOverrides, type RegionPrices } from "./cost/prices";
 export { renderTopology } from "./app/topology";
 export { renderSuggestionYaml, suggestAllowLists, type KnownLists, type SpokeSuggestion } from "./allowlist/suggest";

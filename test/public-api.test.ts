@@ -36,7 +36,7 @@ const PUBLIC_API = [
   "renderApplyScript", "renderDnfProxy", "renderDockerDropIn", "renderEcsEnvironment", "renderEnvironmentFile", "renderKubernetesEnv",
   // cost and topology
   "CostConfig", "costReport", "costReportFor", "CostReport", "CostLine", "DesignCost", "renderCostMarkdown", "PRICE_TABLE_DATE", "pricesFor", "Price", "PriceItem",
-  "PriceOverrides", "RegionPrices", "renderTopology", "MonitoringConfig",
+  "PriceOverrides", "RegionPrices", "renderTopology", "MonitoringConfig", "Chargeback",
   // allow-lists from the access log
   "suggestAllowLists", "renderSuggestionYaml", "SpokeSuggestion", "KnownLists",
   // interconnect

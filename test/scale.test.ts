@@ -88,6 +88,28 @@ programDescribe(`one hub, ${SPOKES} spokes`, () => {
     expect(differing("reversed")).toEqual([]);
   });
 
+  test("monitoring stays within CloudWatch's quotas: 17 metric filters on the log group (of 100), none seeing more than 500 spokes; 45 alarms; one dashboard of 10 widgets", () => {
+    const all = Object.values(hubStacks);
+    const filters = Object.values(hubStacks.hub.resource?.aws_cloudwatch_log_metric_filter ?? {}) as { pattern: string; metric_transformation: { dimensions?: object } }[];
+    expect(all.filter((tf) => tf !== hubStacks.hub).flatMap((tf) => Object.keys(tf.resource?.aws_cloudwatch_log_metric_filter ?? {}))).toEqual([]);
+    expect(filters).toHaveLength(17);
+    // Each per-spoke filter matches one range of ports: at most 500 spokes (dimension values) an hour, half the 1,000 that disables a filter.
+    const perSpoke = filters.filter((f) => f.metric_transformation.dimensions);
+    expect(perSpoke).toHaveLength(15);
+    for (const f of perSpoke) {
+      const [, from, to] = /(\d+) && \w+ <= (\d+)/.exec(f.pattern)!;
+      const spokesSeen = Object.values(spokes).filter((s) => (s as { port: number }).port >= Number(from) && (s as { port: number }).port <= Number(to)).length;
+      expect(spokesSeen).toBeLessThanOrEqual(500);
+    }
+    const alarms = all.flatMap((tf) => Object.values(tf.resource?.aws_cloudwatch_metric_alarm ?? {}));
+    // Core: config sync, spoke ports, the NAT gateway; each of the 21 blocks: healthy targets, in service.
+    expect(alarms).toHaveLength(3 + 2 * 21);
+    const dashboards = all.flatMap((tf) => Object.values(tf.resource?.aws_cloudwatch_dashboard ?? {})) as { dashboard_body: string }[];
+    expect(dashboards).toHaveLength(1);
+    expect(JSON.parse(dashboards[0].dashboard_body).widgets.length).toBeLessThanOrEqual(500);
+    expect(dashboards[0].dashboard_body.length).toBeLessThan(10_000);
+  });
+
   test("Squid parses the squid.conf the hub delivers: every spoke's port, no error or warning", () => {
     const content = deliveredSquidConf(hubStacks);
     expect(content.match(/^http_port \d+ name=/gm)).toHaveLength(SPOKES + 1); // and the health port

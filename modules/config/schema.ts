@@ -152,7 +152,8 @@ const roleArn = z
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "is not a date like 2026-12-31 (YYYY-MM-DD)")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "is not a calendar date");
+  // Only a YYYY-MM-DD string can be a date that does not exist (2026-02-30); other shapes are reported above.
+  .refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || (!Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d)), "is not a calendar date");
 
 /** ARN of an SNS topic, in any partition. */
 const snsTopicArn = z
@@ -531,7 +532,7 @@ const interconnectSchema = z
   })
   .meta({ description: "Connect sites whose CIDRs overlap, across Regions, through a Transit Gateway" });
 
-const priceItemNames = ["natGatewayHour", "natGatewayGb", "nlbHour", "interfaceEndpointAzHour", "interfaceEndpointGb", "resourceEndpointAzHour", "resourceEndpointGb", "publicIpv4Hour", "transitGatewayAttachmentHour", "transitGatewayGb", "vpnConnectionHour", "ebsGp3GbMonth"] as const;
+const priceItemNames = ["natGatewayHour", "natGatewayGb", "nlbHour", "interfaceEndpointAzHour", "interfaceEndpointGb", "resourceEndpointAzHour", "resourceEndpointGb", "publicIpv4Hour", "transitGatewayAttachmentHour", "transitGatewayGb", "vpnConnectionHour", "ebsGp3GbMonth", "alarmMetricMonth", "customMetricMonth", "dashboardMonth", "kmsKeyMonth"] as const;
 const usdPrice = z.number().nonnegative().max(1000);
 
 const costSchema = z

@@ -1,4 +1,6 @@
 import type { EgressConfig } from "../config/model";
+import { HUB_PORTS_STACK_PREFIX, HUB_STACK } from "../core/stack-names";
+import { PROXY_METRICS, SPOKE_DIMENSION } from "../monitoring/metrics";
 import { HOURS_PER_MONTH, PRICE_TABLE_DATE, pricesFor, type Price, type PriceItem, type RegionPrices } from "./prices";
 
 /** The files the main job writes beside the stacks on every synth, and how each starts (the output owns them only then). */
@@ -71,6 +73,26 @@ export interface CostReport {
   readonly breakEvenMonthlyGb: number | null;
   /** The prices used that are not confirmed (each also marked in its line). */
   readonly unconfirmed: readonly string[];
+  /** How the central design's cost divides among spokes (see `renderCostMarkdown`). */
+  readonly chargeback: Chargeback;
+}
+
+/**
+ * The central design's cost per spoke: what its own stack runs, an equal share of what the hub
+ * runs for all (core and port blocks), and its traffic at the per-GB rate, the traffic read from
+ * its `BytesOut` and `BytesIn` metrics (the proxy's access log, by `Spoke` dimension).
+ */
+export interface Chargeback {
+  /** Spokes the hub serves (the port blocks' `proxy_ports`; external spokes included). */
+  readonly spokes: number;
+  /** What the hub runs for all spokes a month: the hub core's and the port blocks' fixed lines, the per-spoke metrics included. */
+  readonly sharedMonthlyUsd: number;
+  /** `sharedMonthlyUsd` divided equally among the spokes. */
+  readonly sharedPerSpokeUsd: number;
+  /** Per spoke stack (`spoke-<name>`): its own fixed lines (Resource endpoint, service endpoints). */
+  readonly ownMonthlyUsd: Readonly<Record<string, number>>;
+  /** USD per GB of a spoke's traffic, in and out (the central design's per-GB rate). */
+  readonly perGbUsd: number;
 }
 
 const round = (usd: number) => Math.round(usd * 100) / 100;
@@ -79,13 +101,18 @@ const round = (usd: number) => Math.round(usd * 100) / 100;
 export function costReport(stacks: Readonly<Record<string, object>>, options: { readonly region: string; readonly prices: RegionPrices; readonly monthlyGbPerSpoke: number }): CostReport {
   const { prices } = options;
   const lines = new Map<string, { stacks: Set<string>; quantity: number; price: Price }>();
+  // USD a month per stack, for the chargeback.
+  const byStack = new Map<string, number>();
   const add = (item: string, stack: string, quantity: number, price: Price) => {
     if (quantity <= 0) return;
     const line = lines.get(item) ?? { stacks: new Set<string>(), quantity: 0, price };
     line.stacks.add(stack);
     line.quantity += quantity;
     lines.set(item, line);
+    byStack.set(stack, (byStack.get(stack) ?? 0) + quantity * price.usd);
   };
+  const monthly = (item: PriceItem, label: string, stack: string, count: number) => add(label, stack, count, prices.items[item]);
+  let servedSpokes = 0;
   const hourly = (item: PriceItem, label: string, stack: string, count: number) => add(label, stack, count * HOURS_PER_MONTH, prices.items[item]);
   let spokeVpcs = 0;
   const spokeStacks = new Set<string>();
@@ -99,6 +126,9 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
     hourly("vpnConnectionHour", "Site-to-Site VPN connection", stack, of("aws_vpn_connection").length);
     const attachments = of("aws_ec2_transit_gateway_vpc_attachment").length + of("aws_vpn_connection").filter((v) => v.transit_gateway_id).length;
     hourly("transitGatewayAttachmentHour", "Transit Gateway attachment", stack, attachments);
+    // Monitoring: alarms by their metrics, dashboards, KMS keys; custom metrics below, once the spokes are counted.
+    monitoringLines(of("aws_cloudwatch_metric_alarm"), of("aws_cloudwatch_dashboard").length, of("aws_kms_key").length, stack, monthly);
+    servedSpokes += Object.keys((tf.output?.proxy_ports?.value as object | undefined) ?? {}).length;
     for (const endpoint of of("aws_vpc_endpoint")) {
       const azs = Array.isArray(endpoint.subnet_ids) ? endpoint.subnet_ids.length : 1;
       if (endpoint.vpc_endpoint_type === "Interface") {
@@ -125,6 +155,14 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
       add("EBS gp3 (GB-month)", stack, count * gib, prices.items.ebsGp3GbMonth);
       if ((template.network_interfaces ?? []).some((n: any) => n.associate_public_ip_address === true || n.associate_public_ip_address === "true")) hourly("publicIpv4Hour", "public IPv4 address", stack, count);
     }
+  }
+
+  // Per-spoke metrics (a metric per spoke and name, as a spoke active every hour publishes them),
+  // and the dimensionless ones; SpokePortNotListening exists only while a port is down.
+  for (const [stack, tf] of Object.entries(stacks as Record<string, StackJson>)) {
+    const filters = Object.values(tf.resource?.aws_cloudwatch_log_metric_filter ?? {}).map((f) => f.metric_transformation ?? {});
+    const names = (withDimensions: boolean) => new Set(filters.filter((m) => Boolean(m.dimensions) === withDimensions && m.name !== PROXY_METRICS.portDown.name).map((m) => String(m.name)));
+    monthly("customMetricMonth", "custom metric (per spoke and name, and the hub's own)", stack, names(true).size * servedSpokes + names(false).size);
   }
 
   const design = (entries: Map<string, { stacks: Set<string>; quantity: number; price: Price }>, perGb: { item: string; price: Price }[]): DesignCost => {
@@ -158,7 +196,27 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
     baselineMonthlyUsd: round(baseline.fixedMonthlyUsd + gb * baseline.perGbUsd),
     breakEvenMonthlyGb: saving > 0 && extraPerGb > 0 ? Math.round(saving / extraPerGb) : null,
     unconfirmed,
+    chargeback: chargeback(byStack, spokeStacks, servedSpokes, central.perGbUsd),
   };
+}
+
+/** Alarm metrics (a metric-math alarm counts each metric it reads), dashboards and KMS keys of one stack. */
+function monitoringLines(alarms: readonly Record<string, any>[], dashboards: number, keys: number, stack: string, monthly: (item: PriceItem, label: string, stack: string, count: number) => void): void {
+  const metrics = alarms.reduce((n, a) => n + (Array.isArray(a.metric_query) ? a.metric_query.filter((q: any) => q.metric).length : 1), 0);
+  monthly("alarmMetricMonth", "CloudWatch alarm metric", stack, metrics);
+  monthly("dashboardMonth", "CloudWatch dashboard", stack, dashboards);
+  monthly("kmsKeyMonth", "KMS key", stack, keys);
+}
+
+/** The chargeback: spoke stacks' own cost, the hub core's and port blocks' shared equally among the spokes the hub serves. */
+function chargeback(byStack: ReadonlyMap<string, number>, spokeStacks: ReadonlySet<string>, spokes: number, perGbUsd: number): Chargeback {
+  let shared = 0;
+  const own: Record<string, number> = {};
+  for (const [stack, usd] of byStack) {
+    if (spokeStacks.has(stack)) own[stack] = round(usd);
+    else if (stack === HUB_STACK || stack.startsWith(HUB_PORTS_STACK_PREFIX)) shared += usd;
+  }
+  return { spokes, sharedMonthlyUsd: round(shared), sharedPerSpokeUsd: spokes > 0 ? round(shared / spokes) : 0, ownMonthlyUsd: own, perGbUsd };
 }
 
 /** `costReport` of `stacks` with the config's Region, price overrides and traffic figure. */
@@ -214,5 +272,27 @@ export function renderCostMarkdown(report: CostReport): string {
     "",
     ...table(report.baseline),
     "",
+    ...chargebackSection(report),
   ].join("\n");
+}
+
+/** cost.md's chargeback section: how a spoke's bytes become its cost. */
+function chargebackSection(report: CostReport): string[] {
+  const c = report.chargeback;
+  if (c.spokes === 0) return [];
+  const own = Object.values(c.ownMonthlyUsd);
+  const typicalOwn = own.length > 0 ? own.reduce((a, b) => a + b, 0) / own.length : 0;
+  const example = c.sharedPerSpokeUsd + typicalOwn + report.monthlyGbPerSpoke * c.perGbUsd;
+  return [
+    "## Chargeback: cost per spoke",
+    "",
+    `A spoke's month = its own stack's fixed cost + an equal share of the hub's + its GB x $${c.perGbUsd.toFixed(3)}.`,
+    "",
+    `- The hub's fixed cost (core and port blocks, its metrics and alarms included): ${formatUsd(c.sharedMonthlyUsd)} a month, ${formatUsd(c.sharedPerSpokeUsd)} for each of the ${c.spokes} spokes it serves.`,
+    `- A spoke's own stack (its Resource endpoint, its service endpoints): ${own.length > 0 ? `${formatUsd(Math.min(...own))} to ${formatUsd(Math.max(...own))}` : "none here (external spokes deploy their own)"} a month.`,
+    `- Its GB: the month's sum of its \`BytesOut\` and \`BytesIn\` metrics (namespace \`egresslink/<name>\`, dimension \`${SPOKE_DIMENSION}\`: every byte through the proxy, both ways), divided by 10^9. Each GB crosses the Resource endpoint and the hub's NAT gateway, both billed per GB processed.`,
+    `- Example: a spoke with ${report.monthlyGbPerSpoke} GB a month costs about ${formatUsd(example)} (${formatUsd(c.sharedPerSpokeUsd)} + ${formatUsd(typicalOwn)} + ${report.monthlyGbPerSpoke} x $${c.perGbUsd.toFixed(3)}).`,
+    "- Teams that want the shared part by use instead: split it by each spoke's share of all bytes (its BytesOut + BytesIn over the sum for every spoke).",
+    "",
+  ];
 }

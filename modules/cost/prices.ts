@@ -32,7 +32,11 @@ export type PriceItem =
   | "transitGatewayAttachmentHour"
   | "transitGatewayGb"
   | "vpnConnectionHour"
-  | "ebsGp3GbMonth";
+  | "ebsGp3GbMonth"
+  | "alarmMetricMonth"
+  | "customMetricMonth"
+  | "dashboardMonth"
+  | "kmsKeyMonth";
 
 /** A Region's prices: the items, and instance types by name (per hour). */
 export interface RegionPrices {
@@ -45,6 +49,20 @@ export interface RegionPrices {
 const FACTS = "../shared/FACTS.md (AWS's pricing pages, checked for this project)";
 const UNCONFIRMED = "public price lists, not confirmed against AWS's pricing page";
 const p = (usd: number, unit: string, confirmed = true, source = confirmed ? FACTS : UNCONFIRMED): Price => ({ usd, unit, source, confirmed });
+
+/**
+ * CloudWatch and KMS, the same in both Regions of the table as far as checked; AWS's own paid
+ * tables were not where checked, so each is unconfirmed. Standard-resolution alarms count per
+ * metric (a metric-math alarm on two metrics counts twice); custom metrics at the first tier
+ * (10,000 a month), per metric (name and dimension values); the 3 free dashboards and 10 free
+ * alarms and metrics of an account are not deducted.
+ */
+const MONITORING_PRICES = {
+  alarmMetricMonth: p(0.1, "alarm metric-month", false, "CloudWatch pricing as quoted by third-party pages; the free tier's definition from aws.amazon.com/cloudwatch/pricing"),
+  customMetricMonth: p(0.3, "metric-month", false, "CloudWatch pricing, first 10,000 metrics, as quoted by third-party pages"),
+  dashboardMonth: p(3, "dashboard-month", false, "CloudWatch pricing as quoted by third-party pages"),
+  kmsKeyMonth: p(1, "key-month", false, "AWS KMS pricing for a customer managed key, as quoted by third-party pages"),
+} as const;
 
 /** Prices by Region. Other Regions use us-east-1's, each marked unconfirmed for that Region. */
 export const PRICES: Readonly<Record<string, RegionPrices>> = {
@@ -63,6 +81,7 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
       transitGatewayGb: p(0.02, "GB"),
       vpnConnectionHour: p(0.05, "connection-hour"),
       ebsGp3GbMonth: p(0.08, "GB-month", false),
+      ...MONITORING_PRICES,
     },
     instanceHour: {
       "t4g.micro": p(0.0084, "hour", false),
@@ -88,6 +107,7 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
       transitGatewayGb: p(0.02, "GB", false, "us-east-1's figure in FACTS; Tokyo's not checked"),
       vpnConnectionHour: p(0.05, "connection-hour", false, "us-east-1's figure in FACTS; Tokyo's not checked"),
       ebsGp3GbMonth: p(0.096, "GB-month", false),
+      ...MONITORING_PRICES,
     },
     instanceHour: {
       "t4g.micro": p(0.0108, "hour", false),
