@@ -121,7 +121,7 @@ programDescribe("learn, suggest, enforce on a real Squid", () => {
     let stdout = "";
     let stderr = "";
     const code = await runCli(["allowlist", "suggest", "--config", configFile, join(work, "access.log")], {}, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-    expect([code, stderr]).toEqual([0, ""]);
+    expect([code, stderr]).toEqual([0, "egresslink allowlist: spokes.project-a.learnUntil: spoke project-a is learning until 2099-12-31: it may reach every public destination, not only its allow-list\n"]);
     const suggested = parse(stdout) as { spokes: Record<string, { allowedDomains: string[] }> };
     // project-a's list, whole: its own entries, then what it reached (registrable domains; the github.io page as its own host, never .github.io).
     expect(suggested.spokes["project-a"].allowedDomains).toEqual([".github.com", ".githubusercontent.com", ".example.net", ".example.org", "octo.github.io", "pypi.org"]);

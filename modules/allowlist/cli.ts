@@ -49,6 +49,8 @@ export function runAllowlist(argv: readonly string[], io: Io, readStdin: () => s
     try {
       const loaded = loadConfigFile(config, { refuseExpiredLearning: false });
       known = { global: loaded.hub.proxy.allowedDomains, spokes: Object.fromEntries(loaded.spokes.map((s) => [s.name, s.allowedDomains])) };
+      // Which spokes learn, and whose learning has ended (the main job refuses those until their list is in).
+      for (const w of loaded.warnings?.filter((w) => w.path.endsWith(".learnUntil")) ?? []) io.stderr(`egresslink allowlist: ${w.path}: ${w.message}\n`);
     } catch (err) {
       io.stderr(err instanceof ConfigError ? `${err.message}\n` : `egresslink allowlist: ${(err as Error).message}\n`);
       return 1;

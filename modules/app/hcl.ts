@@ -378,7 +378,7 @@ function parseBody(text: string, from: number, nested: boolean): { blocks: Parse
       head = [];
       i = body.end;
     } else if (c === "=") {
-      i = expressionEnd(text, i + 1);
+      i = stringLineEnd(text, i + 1) ?? expressionEnd(text, i + 1);
       head = [];
     } else if (c === '"') {
       const end = quotedEnd(text, i + 1);
@@ -392,6 +392,17 @@ function parseBody(text: string, from: number, nested: boolean): { blocks: Parse
   }
   if (nested) fail("a block is not closed");
   return { blocks, end: i };
+}
+
+/**
+ * Where a one-line string value starting at `from` ends: its line's end, when the line holds a
+ * quoted string and nothing else. cdktf writes a string's inner quotes unescaped (a JSON document
+ * such as a dashboard body), so the quotes inside cannot be followed; the line still can.
+ */
+function stringLineEnd(text: string, from: number): number | undefined {
+  const end = lineEnd(text, from);
+  const value = text.slice(from, end).trim();
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? end : undefined;
 }
 
 /** Where the expression starting at `from` ends: the newline (or enclosing `}`) after its brackets close. */

@@ -32,7 +32,7 @@ export function renderHubDashboard(input: HubDashboardInput): string {
     widgets.push({
       type: "metric",
       ...place(12, 6),
-      properties: { title, region: input.region, view: "timeSeries", stat, period: 300, metrics: expressions.map(([id, expression]) => [{ expression, id, label: "" }]) },
+      properties: { title, region: input.region, view: "timeSeries", stat, period: 300, metrics: expressions.map(([id, expression]) => [{ expression, id }]) },
     });
   // SORT(SEARCH(...)) of one per-spoke metric: the top spokes by the period's sum.
   const topSpokes = (metric: ProxyMetric) =>
