@@ -150,7 +150,7 @@ describe("alarm topics", () => {
       principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
       condition: [{ test: "StringEquals", variable: "aws:SourceAccount" }],
     });
-    expect(resourceAt(hub, "aws_sns_topic_subscription", "monitoring/email-net-oncall-at-example_com")).toMatchObject({ protocol: "email", endpoint: "Net-Oncall@example.com" });
+    expect(resourceAt(hub, "aws_sns_topic_subscription", "monitoring/email-net-oncall_40example_2ecom")).toMatchObject({ protocol: "email", endpoint: "Net-Oncall@example.com" });
     const topicArn = ref(addressAt(hub, "aws_sns_topic", "monitoring/topic"), "arn");
     for (const a of Object.values(resources(hub, "aws_cloudwatch_metric_alarm"))) expect([a.alarm_actions, a.ok_actions]).toEqual([[topicArn], [topicArn]]);
     expect(hub.output?.alarm_topic_arn.value).toBe(topicArn);

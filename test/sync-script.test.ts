@@ -93,9 +93,10 @@ programDescribe("the config sync script", () => {
     return version;
   };
   const fetched = (key: string, version: string) => `aws s3api get-object --bucket ${bucket} --key ${key} --version-id ${version}`;
-  const sync = () => {
+  const sync = (today = "2026-11-21") => {
     rmSync(calls, { force: true });
-    const result = spawnSync(script, [], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, EGRESSLINK_SQUID_CONF: conf, EGRESSLINK_APPLIED_POINTER: applied, EGRESSLINK_SQUID_LOG: cacheLog }, encoding: "utf8", timeout: 20_000 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, EGRESSLINK_SQUID_CONF: conf, EGRESSLINK_APPLIED_POINTER: applied, EGRESSLINK_SQUID_LOG: cacheLog, EGRESSLINK_TODAY: today };
+    const result = spawnSync(script, [], { env, encoding: "utf8", timeout: 20_000 });
     return { status: result.status, stderr: result.stderr, calls: existsSync(calls) ? readFileSync(calls, "utf8").trim().split("\n") : [] };
   };
 
@@ -162,6 +163,26 @@ programDescribe("the config sync script", () => {
     publishBlock(3150, fragment(3150));
     expect(sync().status).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe(whole());
+  });
+
+  test("a learning spoke's rule holds up to its date; from the day after, the proxies drop it themselves, with no new config", () => {
+    const learning = hubSquidPortBlock(config.hub, blocks[0].members.map((m) => (m.name === "project-a" ? { ...m, learnUntil: "2026-11-21" } : m)));
+    const rule = "http_access allow spoke_project-a !egress_denied_dst";
+    expect(learning.split("\n").filter((l) => !l.startsWith("# egresslink: learn until") && l !== rule).join("\n")).toBe(fragment(3100));
+    const version = publishBlock(3100, learning);
+    expect(sync("2026-11-21").status).toBe(0);
+    expect(readFileSync(conf, "utf8")).toBe(whole().replace(fragment(3100), learning));
+    // The same day: nothing to do.
+    expect(sync("2026-11-21").calls).toEqual([`port check ${conf}`]);
+    // The next day: assembled again from the same objects, without the rule, and Squid reconfigured.
+    const run = sync("2026-11-22");
+    expect(run.status).toBe(0);
+    expect(run.calls).toContain(fetched("ports/3100.conf", version));
+    expect(run.calls.slice(-2)).toEqual([`squid -k reconfigure -f ${conf}`, `port check ${conf}`]);
+    expect(readFileSync(conf, "utf8")).toBe(whole());
+    publishBlock(3100, fragment(3100));
+    expect(sync("2026-11-22").status).toBe(0);
+    expect(sync("2026-11-23").calls).toEqual([`port check ${conf}`]);
   });
 
   test.each([

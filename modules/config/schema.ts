@@ -337,6 +337,7 @@ const hubSchema = z
         alarmEmails: z
           .array(z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "is not an email address"))
           .default([])
+          .refine((emails) => new Set(emails.map((e) => e.toLowerCase())).size === emails.length, "lists an address twice (addresses are compared without case)")
           .meta({ description: "createAlarmTopic: addresses subscribed to the topic (each confirms by email)" }),
         dashboard: z.boolean().default(true).meta({ description: "One CloudWatch dashboard of the hub: traffic and denials per spoke, health, NAT" }),
       })

@@ -157,12 +157,13 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
     }
   }
 
-  // Per-spoke metrics (a metric per spoke and name, as a spoke active every hour publishes them),
-  // and the dimensionless ones; SpokePortNotListening exists only while a port is down.
+  // Per-spoke metrics: one per spoke and name, as a spoke active every hour publishes them. The
+  // port check's and the sync's metrics exist only while something fails, and are not counted.
+  const eventOnly: readonly string[] = [PROXY_METRICS.portDown.name, PROXY_METRICS.portsDown.name, PROXY_METRICS.syncFailures.name];
   for (const [stack, tf] of Object.entries(stacks as Record<string, StackJson>)) {
     const filters = Object.values(tf.resource?.aws_cloudwatch_log_metric_filter ?? {}).map((f) => f.metric_transformation ?? {});
-    const names = (withDimensions: boolean) => new Set(filters.filter((m) => Boolean(m.dimensions) === withDimensions && m.name !== PROXY_METRICS.portDown.name).map((m) => String(m.name)));
-    monthly("customMetricMonth", "custom metric (per spoke and name, and the hub's own)", stack, names(true).size * servedSpokes + names(false).size);
+    const perSpoke = new Set(filters.filter((m) => m.dimensions && !eventOnly.includes(String(m.name))).map((m) => String(m.name)));
+    monthly("customMetricMonth", "custom metric (per spoke and name)", stack, perSpoke.size * servedSpokes);
   }
 
   const design = (entries: Map<string, { stacks: Set<string>; quantity: number; price: Price }>, perGb: { item: string; price: Price }[]): DesignCost => {

@@ -89,8 +89,9 @@ export class HubPortBlock extends Construct {
 
     const { autoScalingGroup, loadBalancer } = this.proxy;
     if (autoScalingGroup && loadBalancer) {
-      // Any of the block's target groups: all check the same instances on Squid's health port.
-      const first = [...props.spokes].sort((a, b) => a.name.localeCompare(b.name))[0].name;
+      // Any of the block's target groups: all check the same instances on Squid's health port. The
+      // lowest port's: it changes only when that spoke leaves or moves.
+      const first = [...props.spokes].sort((a, b) => a.port - b.port)[0].name;
       this.alarms = new PortBlockAlarms(this, "alarms", {
         name,
         start: props.start,

@@ -19,7 +19,7 @@ const TOP_SPOKES = 10;
  * The hub's CloudWatch dashboard body (JSON). Per-spoke widgets use SEARCH expressions over the
  * `Spoke` dimension, sorted to the busiest spokes, and the proxies' widgets search by the
  * deployment's name: the body names no spoke and no port block, so it stays the same as spokes
- * come and go. 12 widgets at most (the limit is 500).
+ * come and go. 11 widgets at most (the limit is 500).
  */
 export function renderHubDashboard(input: HubDashboardInput): string {
   const namespace = metricNamespace(input.name);
@@ -42,11 +42,8 @@ export function renderHubDashboard(input: HubDashboardInput): string {
   graph(`Denied requests by spoke (top ${TOP_SPOKES})`, [["denied", topSpokes("denied")]]);
   graph(`Bytes out by spoke (top ${TOP_SPOKES})`, [["bytes_out", topSpokes("bytesOut")]]);
   graph(`Bytes in by spoke (top ${TOP_SPOKES})`, [["bytes_in", topSpokes("bytesIn")]]);
-  graph(
-    "Healthy proxies per port block (minimum)",
-    [["healthy", `SEARCH('{AWS/NetworkELB,LoadBalancer,TargetGroup} MetricName="HealthyHostCount" "${input.name}-proxy"', 'Minimum', 60)`]],
-    "Minimum",
-  );
+  // Proxies per Auto Scaling group (one per port block): the NLBs' healthy-host counts come per
+  // target group, one per spoke, past SEARCH's 500 series; each block's alarm watches them instead.
   graph("Proxies in service per Auto Scaling group", [["in_service", `SEARCH('{AWS/AutoScaling,AutoScalingGroupName} MetricName="GroupInServiceInstances" "${input.name}-proxy"', 'Minimum', 60)`]], "Minimum");
   graph("Spoke ports not listening, by spoke", [["ports", `SEARCH('{${namespace},${SPOKE_DIMENSION}} MetricName="${PROXY_METRICS.portDown.name}"', 'Sum', 60)`]]);
   graph("Config sync failures", [["sync", `SEARCH('{${namespace}} MetricName="${PROXY_METRICS.syncFailures.name}"', 'Sum', 60)`]]);

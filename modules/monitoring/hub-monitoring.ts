@@ -122,7 +122,8 @@ export class HubMonitoring extends Construct {
         comparisonOperator: "LessThanThreshold",
         threshold: 1,
         evaluationPeriods: 10,
-        treatMissingData: "breaching",
+        // The metric reads 0 when nothing is in service; no data means not collected yet (a new alarm, group metrics just enabled).
+        treatMissingData: "missing",
       });
     }
     this.alarms = alarms;
@@ -159,7 +160,7 @@ export class HubMonitoring extends Construct {
     });
     new SnsTopicPolicy(this, "topic-access", { arn: topic.arn, policy: topicPolicy.json });
     // Keyed by the address (lowercased, made an identifier), never by position.
-    for (const email of emails) new SnsTopicSubscription(this, `email-${email.toLowerCase().replace("@", "-at-").replace(/[^a-z0-9-]/g, "_")}`, { topicArn: topic.arn, protocol: "email", endpoint: email });
+    for (const email of emails) new SnsTopicSubscription(this, `email-${subscriptionKey(email)}`, { topicArn: topic.arn, protocol: "email", endpoint: email });
     return topic.arn;
   }
 }
@@ -206,7 +207,8 @@ export class PortBlockAlarms extends Construct {
       comparisonOperator: "LessThanThreshold",
       threshold: props.minHealthy,
       evaluationPeriods: 5,
-      treatMissingData: "breaching",
+      // 0 healthy is data; no data is a target group without history yet (new, or replaced when its port changed).
+      treatMissingData: "missing",
       ...notify(props.alarmTopicArn),
     });
     const group = (metricName: string, stat: string) => ({ namespace: "AWS/AutoScaling", metricName, dimensions: { AutoScalingGroupName: props.groupName }, period: 60, stat });
@@ -225,6 +227,11 @@ export class PortBlockAlarms extends Construct {
       ...notify(props.alarmTopicArn),
     });
   }
+}
+
+/** An email address as a construct ID, one to one (case aside): letters, digits and '-' kept, every other character as `_` and its code. */
+function subscriptionKey(email: string): string {
+  return email.toLowerCase().replace(/[^a-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16)}`);
 }
 
 /** Alarm and OK actions: the topic, if any. */

@@ -182,12 +182,19 @@ export function renderSquidPortBlock(listeners: readonly ProxyListener[], global
     ...sorted.flatMap((l) => [`acl spoke_${l.name} myportname ${l.name}`, ...(own(l).length > 0 ? [`acl allowed_${l.name} dstdomain -n ${own(l).join(" ")}`] : [])]),
     ...sorted.filter((l) => own(l).length > 0).map((l) => `http_access allow spoke_${l.name} allowed_${l.name} !egress_denied_dst`),
     // Learning: any name (resolved) or address, unless one of its addresses is denied. After the lists, so they still match first.
-    ...sorted.filter((l) => l.learnUntil !== undefined).flatMap((l) => [`# ${l.name} learns until ${l.learnUntil}: every public destination, logged`, `http_access allow spoke_${l.name} !egress_denied_dst`]),
+    // The proxies' sync script drops the marker line and the rule after it once the date has passed.
+    ...sorted.filter((l) => l.learnUntil !== undefined).flatMap((l) => [`${LEARN_MARKER} ${l.learnUntil} (${l.name}: every public destination, logged)`, `http_access allow spoke_${l.name} !egress_denied_dst`]),
     // Names the spoke in the log line of every request Squid could parse (the log daemon names the others' by local_port).
     ...sorted.map((l) => `note spoke ${l.name} spoke_${l.name}`),
     "",
   ].join("\n");
 }
+
+/**
+ * The comment before a learning spoke's rule, then its last day (YYYY-MM-DD): the proxies drop the
+ * comment and the rule after it from the day after (see `renderSyncScript`).
+ */
+export const LEARN_MARKER = "# egresslink: learn until";
 
 /** squid.conf from its base and the port blocks' fragments in block order; the proxies' sync script assembles it the same way. */
 export function assembleSquidConf(base: string, fragments: readonly string[]): string {

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { checkUserDataSize } from "../core/instance";
-import { DEFAULT_LOG_DAEMON, HEALTH_PORT_NAME, PORT_BLOCKS_MARKER } from "./squid-conf";
+import { DEFAULT_LOG_DAEMON, HEALTH_PORT_NAME, LEARN_MARKER, PORT_BLOCKS_MARKER } from "./squid-conf";
 import { shellQuote } from "../core/text";
 
 export interface ProxyUserDataInput {
@@ -163,9 +163,12 @@ c == "F" { fflush(file); next }
  * minute). A block whose stack is destroyed takes its parameter, and so its spokes, with it.
  * Every run, whatever became of the new config, ends with the port check
  * (`renderPortCheckScript`) on the running one, so a port Squid could not bind is reported every
- * minute for as long as it lasts. A failed run writes `SYNC_FAILED_LINE` to cache.log.
+ * minute for as long as it lasts. A learning spoke's rule (after its `LEARN_MARKER` line) is
+ * left out from the day after its date (UTC), and a config with learning spokes is assembled again
+ * each day for that, so learning ends on the proxies even without a new deploy. A failed run
+ * writes `SYNC_FAILED_LINE` to cache.log.
  * `EGRESSLINK_SQUID_CONF`, `EGRESSLINK_SQUID_LOG` and `EGRESSLINK_APPLIED_POINTER` override the
- * paths (tests).
+ * paths, `EGRESSLINK_TODAY` the date (tests).
  */
 export function renderSyncScript(region: string, parameterName: string, blockPath: string): string {
   const r = shellQuote(region);
@@ -187,8 +190,15 @@ base=$(aws ssm get-parameter --region ${r} --name ${shellQuote(parameterName)} -
 # One line per port block, "<first port> <pointer>", in block order.
 blocks=$(aws ssm get-parameters-by-path --region ${r} --path ${shellQuote(blockPath)} --query 'Parameters[].[Name,Value]' --output text \
   | awk -F '\t' 'NF == 2 { n = split($1, parts, "/"); print parts[n], $2 }' | sort -n)
-pointers=$(printf '%s\n%s\n' "$base" "$blocks")
-if [ -s "$conf" ] && [ -f "$applied" ] && [ "$(cat "$applied")" = "$pointers" ]; then
+learn_marker=${shellQuote(LEARN_MARKER)}
+today="\${EGRESSLINK_TODAY:-$(date -u +%F)}"
+# What a run applies: the pointers, and the day while the running config has learning spokes
+# (assembled again each day, so that a rule past its date goes).
+applying() {
+  printf '%s\n%s\n' "$base" "$blocks"
+  if [ -s "$conf" ] && grep -qF "$learn_marker" "$conf"; then printf '%s\n' "$today"; fi
+}
+if [ -s "$conf" ] && [ -f "$applied" ] && [ "$(cat "$applied")" = "$(applying)" ]; then
   exit 0
 fi
 fetch() {
@@ -211,9 +221,17 @@ if [ "$(grep -cxF "$marker" "$work/base")" != 1 ]; then
   echo "egresslink: the base config must hold the line '$marker' once" >&2
   exit 1
 fi
-awk -v marker="$marker" -v blocks="$work/blocks" '$0 == marker { while ((getline line < blocks) > 0) print line; next } { print }' "$work/base" > "$work/candidate"
+# The blocks in place of the marker; a learning spoke's rule (the line after its learn marker) only up to its date.
+awk -v marker="$marker" -v blocks="$work/blocks" -v learn="$learn_marker " -v today="$today" '
+function emit(line) {
+  if (drop) { drop = 0; return }
+  if (index(line, learn) == 1 && substr(line, length(learn) + 1, 10) < today) { drop = 1; return }
+  print line
+}
+$0 == marker { while ((getline line < blocks) > 0) emit(line); next }
+{ emit($0) }' "$work/base" > "$work/candidate"
 candidate="$work/candidate"
-record() { mkdir -p "$(dirname "$applied")" && printf '%s\n' "$pointers" > "$applied"; }
+record() { mkdir -p "$(dirname "$applied")" && applying > "$applied"; }
 if [ -s "$conf" ] && cmp -s "$candidate" "$conf"; then
   record
   exit 0
