@@ -157,9 +157,9 @@ export function costReport(stacks: Readonly<Record<string, object>>, options: { 
     }
   }
 
-  // Per-spoke metrics: one per spoke and name, as a spoke active every hour publishes them. The
-  // port check's and the sync's metrics exist only while something fails, and are not counted.
-  const eventOnly: readonly string[] = [PROXY_METRICS.portDown.name, PROXY_METRICS.portsDown.name, PROXY_METRICS.syncFailures.name];
+  // Per-spoke metrics: one per spoke and name, as a spoke active every hour publishes them. Those
+  // with data only while something fails are not counted.
+  const eventOnly: readonly string[] = Object.values(PROXY_METRICS).filter((m) => m.onFailure).map((m) => m.name);
   for (const [stack, tf] of Object.entries(stacks as Record<string, StackJson>)) {
     const filters = Object.values(tf.resource?.aws_cloudwatch_log_metric_filter ?? {}).map((f) => f.metric_transformation ?? {});
     const perSpoke = new Set(filters.filter((m) => m.dimensions && !eventOnly.includes(String(m.name))).map((m) => String(m.name)));

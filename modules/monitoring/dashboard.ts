@@ -24,9 +24,13 @@ const TOP_SPOKES = 10;
 export function renderHubDashboard(input: HubDashboardInput): string {
   const namespace = metricNamespace(input.name);
   const widgets: object[] = [];
+  // Left to right on the 24-column grid, a new row when a widget does not fit.
+  let [x, y, rowHeight] = [0, 0, 0];
   const place = (width: number, height: number) => {
-    const at = widgets.length;
-    return { x: (at % 2) * 12, y: Math.floor(at / 2) * 6, width, height };
+    if (x + width > 24) [x, y, rowHeight] = [0, y + rowHeight, 0];
+    const at = { x, y, width, height };
+    [x, rowHeight] = [x + width, Math.max(rowHeight, height)];
+    return at;
   };
   const graph = (title: string, expressions: readonly (readonly [string, string])[], stat = "Sum") =>
     widgets.push({

@@ -34,22 +34,25 @@ export function metricNamespace(name: string): string {
 /** The dimension naming the spoke on per-spoke metrics. */
 export const SPOKE_DIMENSION = "Spoke";
 
-/** What the proxies' logs are turned into (namespace `egresslink/<name>`). */
+/**
+ * What the proxies' logs are turned into (namespace `egresslink/<name>`). `onFailure`: the metric
+ * has data only while something fails (the cost model does not count it as a standing metric).
+ */
 export const PROXY_METRICS = {
   /** Access-log lines per spoke: requests, tunnels, and connections closed before a request. */
-  requests: { name: "Requests", unit: "Count", perSpoke: true },
+  requests: { name: "Requests", unit: "Count", onFailure: false },
   /** Requests Squid refused (`TCP_DENIED`), per spoke: destinations outside the spoke's allow-list, denied ports and addresses. */
-  denied: { name: "DeniedRequests", unit: "Count", perSpoke: true },
+  denied: { name: "DeniedRequests", unit: "Count", onFailure: false },
   /** Bytes the spoke sent through the proxy. */
-  bytesOut: { name: "BytesOut", unit: "Bytes", perSpoke: true },
+  bytesOut: { name: "BytesOut", unit: "Bytes", onFailure: false },
   /** Bytes the spoke received through the proxy. */
-  bytesIn: { name: "BytesIn", unit: "Bytes", perSpoke: true },
+  bytesIn: { name: "BytesIn", unit: "Bytes", onFailure: false },
   /** Per spoke, instances on which Squid does not listen on its port (the port check's lines). */
-  portDown: { name: "SpokePortNotListening", unit: "Count", perSpoke: true },
+  portDown: { name: "SpokePortNotListening", unit: "Count", onFailure: true },
   /** All spokes' port-check lines together: what the alarm watches. */
-  portsDown: { name: "SpokePortsNotListening", unit: "Count", perSpoke: false },
+  portsDown: { name: "SpokePortsNotListening", unit: "Count", onFailure: true },
   /** Config sync runs that failed (a config Squid rejected, S3 or SSM unreachable). */
-  syncFailures: { name: "ConfigSyncFailures", unit: "Count", perSpoke: false },
+  syncFailures: { name: "ConfigSyncFailures", unit: "Count", onFailure: true },
 } as const;
 
 /** A metric of `PROXY_METRICS`. */
@@ -79,10 +82,11 @@ interface PatternField {
 
 /** `[a, b = "x", c >= 1 && c <= 2, ...]`: each field by name, with its condition; `rest` ends it with `...` (any further words). */
 function spaceDelimited(fields: readonly PatternField[], rest: boolean): string {
-  return `[${[...fields.map((f) => (f.condition ? `${f.name} ${f.condition.replaceAll("$", f.name)}` : f.name)), ...(rest ? ["..."] : [])].join(", ")}]`;
+  return `[${[...fields.map((f) => (f.condition ? `${f.name} ${f.condition}` : f.name)), ...(rest ? ["..."] : [])].join(", ")}]`;
 }
 
-const inShard = (shard: MetricShard) => `>= ${shard.start} && $ <= ${shard.end}`;
+/** The condition on `field` (after its name) that keeps the lines of `shard`'s ports. */
+const inShard = (field: string, shard: MetricShard) => `>= ${shard.start} && ${field} <= ${shard.end}`;
 
 /** The access log's fields up to the host (the URL is left to `...`), with conditions on some. */
 function accessLogPattern(conditions: Partial<Record<AccessLogField, string>>): string {
@@ -110,13 +114,13 @@ function cacheLogPattern(line: string, conditions: Readonly<Record<string, strin
 export function proxyMetricFilters(ports: Iterable<number>): ProxyMetricFilter[] {
   const spoke = { [SPOKE_DIMENSION]: "$spoke" };
   const perShard = metricShards(ports).flatMap((shard): ProxyMetricFilter[] => {
-    const port = { local_port: inShard(shard) };
+    const port = { local_port: inShard("local_port", shard) };
     return [
       { key: `requests-${shard.start}`, metric: "requests", shard, pattern: accessLogPattern(port), value: "1", dimensions: spoke },
       { key: `denied-${shard.start}`, metric: "denied", shard, pattern: accessLogPattern({ ...port, result: "= TCP_DENIED*" }), value: "1", dimensions: spoke },
       { key: `bytes-out-${shard.start}`, metric: "bytesOut", shard, pattern: accessLogPattern({ ...port, bytes_out: ">= 0" }), value: "$bytes_out", dimensions: spoke },
       { key: `bytes-in-${shard.start}`, metric: "bytesIn", shard, pattern: accessLogPattern({ ...port, bytes_in: ">= 0" }), value: "$bytes_in", dimensions: spoke },
-      { key: `port-not-listening-${shard.start}`, metric: "portDown", shard, pattern: cacheLogPattern(PORT_DOWN_LINE, { port: inShard(shard) }), value: "1", dimensions: spoke },
+      { key: `port-not-listening-${shard.start}`, metric: "portDown", shard, pattern: cacheLogPattern(PORT_DOWN_LINE, { port: inShard("port", shard) }), value: "1", dimensions: spoke },
     ];
   });
   return [
